@@ -1,0 +1,122 @@
+import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Spec } from '../../src/runtime/spec-types.ts';
+
+export const REPO = join(import.meta.dirname, '..', '..', '..');
+export const HAKO = join(REPO, 'bin', 'hako');
+const BASE_ROOTFS = join(REPO, '.cache', 'rootfs', 'busybox');
+
+/** The shared busybox rootfs, built once from Debian's busybox-static. */
+export function baseRootfs(): string {
+  if (!existsSync(BASE_ROOTFS)) execFileSync(join(REPO, 'scripts', 'busybox-rootfs'), [BASE_ROOTFS], { stdio: 'inherit' });
+  return BASE_ROOTFS;
+}
+
+/** A config like `hako runtime spec` writes, but without a terminal and with `sh -c SCRIPT`. */
+export function baseSpec(script = 'true'): Spec {
+  return {
+    ociVersion: '1.2.0',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: ['sh', '-c', script],
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+      cwd: '/',
+    },
+    root: { path: 'rootfs' },
+    hostname: 'box',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    ],
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+    },
+  };
+}
+
+let counter = 0;
+
+/** A throw-away bundle (own rootfs copy) and a private state root for one test. */
+export class Bundle {
+  readonly dir: string;
+  readonly rootfs: string;
+  readonly stateRoot: string;
+  readonly id: string;
+
+  constructor(spec: Spec = baseSpec()) {
+    this.dir = mkdtempSync('/tmp/hako-test-');
+    this.rootfs = join(this.dir, 'rootfs');
+    cpSync(baseRootfs(), this.rootfs, { recursive: true, verbatimSymlinks: true });
+    this.stateRoot = join(this.dir, 'state');
+    this.id = `t${process.pid}-${++counter}`;
+    this.write(spec);
+  }
+
+  write(spec: Spec): void {
+    writeFileSync(join(this.dir, 'config.json'), JSON.stringify(spec, null, 2));
+  }
+
+  /** `hako runtime --root <private> ARGS` */
+  hako(args: string[], opts: { input?: string; timeout?: number } = {}): SpawnSyncReturns<string> {
+    return spawnSync(HAKO, ['runtime', '--root', this.stateRoot, ...args], {
+      encoding: 'utf8',
+      timeout: opts.timeout ?? 30_000,
+      input: opts.input ?? '',
+    });
+  }
+
+  /** `run` in the foreground and return what it printed and its exit status. */
+  run(extra: string[] = []): SpawnSyncReturns<string> {
+    return this.hako(['run', '--bundle', this.dir, ...extra, this.id]);
+  }
+
+  /** The same, but without blocking the test process (for tests that talk to it). */
+  spawnRun(extra: string[] = []) {
+    return spawn(HAKO, ['runtime', '--root', this.stateRoot, 'run', '--bundle', this.dir, ...extra, this.id], { stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  state(id = this.id): { status: string; pid: number; [k: string]: unknown } {
+    const r = this.hako(['state', id]);
+    if (r.status !== 0) throw new Error(`state ${id} failed: ${r.stderr}`);
+    return JSON.parse(r.stdout);
+  }
+
+  /** Anything of this test's containers still on the host? (state, cgroups, mounts) */
+  leftovers(): string[] {
+    const found: string[] = [];
+    if (existsSync(this.stateRoot) && readdirSync(this.stateRoot).length) found.push(`state: ${readdirSync(this.stateRoot).join(',')}`);
+    for (const h of readdirSync('/sys/fs/cgroup')) {
+      const dir = join('/sys/fs/cgroup', h, 'hako');
+      if (!existsSync(dir)) continue;
+      for (const d of readdirSync(dir)) if (d.startsWith(`t${process.pid}-`)) found.push(`cgroup: ${dir}/${d}`);
+    }
+    for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+      if (line.includes(this.dir)) found.push(`mount: ${line}`);
+    }
+    return found;
+  }
+
+  cleanup(): void {
+    for (const id of existsSync(this.stateRoot) ? readdirSync(this.stateRoot) : []) this.hako(['delete', '--force', id]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs SCRIPT in a fresh container built from baseSpec() after MUTATE; returns stdout. */
+export function runScript(script: string, mutate: (s: Spec, b: Bundle) => void = () => {}): SpawnSyncReturns<string> & { bundle: Bundle } {
+  const b = new Bundle();
+  try {
+    const spec = baseSpec(script);
+    mutate(spec, b);
+    b.write(spec);
+    return Object.assign(b.run(), { bundle: b });
+  } finally {
+    b.cleanup();
+  }
+}
