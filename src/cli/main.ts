@@ -33,4 +33,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// A one-shot CLI: nothing left in the event loop (a socket to a dead executor, a
+// timer) may keep it alive once the answer is known.
+process.exit(await main(process.argv.slice(2)));

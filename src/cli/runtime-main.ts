@@ -2,4 +2,4 @@ import { enableCompileCache } from 'node:module';
 
 // hako-runtime: the runtime alone, as a runc-compatible executable for other engines.
 enableCompileCache();
-process.exitCode = await (await import('./runtime/index.ts')).main(process.argv.slice(2), 'hako-runtime');
+process.exit(await (await import('./runtime/index.ts')).main(process.argv.slice(2), 'hako-runtime'));

@@ -30,10 +30,16 @@ export async function runContainer(
     }
   };
   for (const sig of FORWARDED) process.on(sig, forward);
-  releaseInit(store, rec);
-  await runPoststart(rec, log);
-  const status = await launch.exited;
-  for (const sig of FORWARDED) process.off(sig, forward);
-  if (!opts.keep) await destroyContainer(store, rec, { runPoststop: true, log });
-  return status.signal !== undefined ? 128 + status.signal : status.code;
+  try {
+    releaseInit(store, rec);
+    await runPoststart(rec, log);
+    const status = await launch.exited;
+    if (!opts.keep) await destroyContainer(store, rec, { runPoststop: true, log });
+    return status.signal !== undefined ? 128 + status.signal : status.code;
+  } catch (err) {
+    await destroyContainer(store, rec, { runPoststop: true, log });
+    throw err;
+  } finally {
+    for (const sig of FORWARDED) process.off(sig, forward);
+  }
 }

@@ -3,6 +3,7 @@ import { HakoError, isErrno } from '../common/errors.ts';
 import { sleepSync } from '../common/fs.ts';
 import type { LogSink } from '../common/log.ts';
 import { runHooks } from './hooks.ts';
+import { isAlive } from './process-info.ts';
 import { ociState, type ContainerRecord, type StateStore } from './state-store.ts';
 
 /** `start`: releases the init waiting on its exec fifo, then runs the poststart hooks. */
@@ -20,7 +21,9 @@ export async function startContainer(store: StateStore, id: string, log: LogSink
 
 /**
  * Opening the fifo for reading lets the init's blocked open for writing return; it then
- * writes one byte. Non-blocking, so a dead init (no writer) is seen as EOF, not a hang.
+ * writes one byte. The read end is non-blocking so that a dead init is an error, not a
+ * hang: EOF means "no writer", which is only fatal once the init is gone (it may not
+ * have reached its open yet: `ready` is sent just before).
  */
 export function releaseInit(store: StateStore, rec: ContainerRecord): void {
   const fifo = store.fifoPath(rec.id);
@@ -35,14 +38,18 @@ export function releaseInit(store: StateStore, rec: ContainerRecord): void {
     const buf = Buffer.alloc(1);
     const deadline = Date.now() + 10_000;
     for (;;) {
+      let n = 0;
       try {
-        if (readSync(fd, buf, 0, 1, null) === 1) break;
-        throw new HakoError('invalid-state', `cannot start container "${rec.id}": its init process has exited`);
+        n = readSync(fd, buf, 0, 1, null);
       } catch (err) {
         if (!isErrno(err, 'EAGAIN')) throw err;
-        if (Date.now() > deadline) throw new HakoError('invalid-state', `cannot start container "${rec.id}": init did not answer on its exec fifo`);
-        sleepSync(1);
       }
+      if (n === 1) break;
+      if (!isAlive(rec.pid, rec.pidStartTime)) {
+        throw new HakoError('invalid-state', `cannot start container "${rec.id}": its init process has exited`);
+      }
+      if (Date.now() > deadline) throw new HakoError('invalid-state', `cannot start container "${rec.id}": init did not answer on its exec fifo`);
+      sleepSync(1);
     }
   } finally {
     closeSync(fd);

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec } from '../../src/runtime/spec-types.ts';
 
@@ -51,6 +51,8 @@ export class Bundle {
 
   constructor(spec: Spec = baseSpec()) {
     this.dir = mkdtempSync('/tmp/hako-test-');
+    // A container in a user namespace runs as a mapped uid that must reach its rootfs.
+    chmodSync(this.dir, 0o755);
     this.rootfs = join(this.dir, 'rootfs');
     cpSync(baseRootfs(), this.rootfs, { recursive: true, verbatimSymlinks: true });
     this.stateRoot = join(this.dir, 'state');
@@ -62,13 +64,27 @@ export class Bundle {
     writeFileSync(join(this.dir, 'config.json'), JSON.stringify(spec, null, 2));
   }
 
-  /** `hako runtime --root <private> ARGS` */
+  /**
+   * `hako runtime --root <private> ARGS`. Output goes through files, not pipes: after
+   * `create` the container holds the CLI's stdout/stderr, and a pipe would stay open.
+   */
   hako(args: string[], opts: { input?: string; timeout?: number } = {}): SpawnSyncReturns<string> {
-    return spawnSync(HAKO, ['runtime', '--root', this.stateRoot, ...args], {
-      encoding: 'utf8',
-      timeout: opts.timeout ?? 30_000,
-      input: opts.input ?? '',
-    });
+    const outPath = join(this.dir, `.out-${process.pid}`);
+    const errPath = join(this.dir, `.err-${process.pid}`);
+    const outFd = openSync(outPath, 'w+');
+    const errFd = openSync(errPath, 'w+');
+    try {
+      const r = spawnSync(HAKO, ['runtime', '--root', this.stateRoot, ...args], {
+        encoding: 'utf8',
+        timeout: opts.timeout ?? 30_000,
+        input: opts.input ?? '',
+        stdio: ['pipe', outFd, errFd],
+      });
+      return { ...r, stdout: readFileSync(outPath, 'utf8'), stderr: readFileSync(errPath, 'utf8') };
+    } finally {
+      closeSync(outFd);
+      closeSync(errFd);
+    }
   }
 
   /** `run` in the foreground and return what it printed and its exit status. */

@@ -106,8 +106,8 @@ describe('mounts', () => {
 describe('/dev', () => {
   test('the default devices and links exist and work', () => {
     const r = runScript(
-      'for d in null zero full random urandom tty; do ls -l /dev/$d | cut -c1,10; done; ' +
-        'readlink /dev/fd /dev/stdin /dev/stdout /dev/stderr /dev/ptmx; ' +
+      'for d in null zero full random urandom tty; do ls -l /dev/$d | cut -c1,9; done; ' +
+        'for l in fd stdin stdout stderr ptmx; do readlink /dev/$l; done; ' +
         'head -c 4 /dev/zero | wc -c; echo x > /dev/null && echo null-ok; test -d /dev/pts && test -d /dev/shm && echo dirs-ok',
     );
     assert.equal(r.status, 0, r.stderr);

@@ -23,7 +23,7 @@ describe('process', () => {
   });
 
   test('the default umask is 0022 and the program is looked up in the env PATH', () => {
-    const r = runScript('umask; command -v busybox', (s) => {
+    const r = runScript('umask; which busybox', (s) => {
       s.process!.env = ['PATH=/bin'];
     });
     assert.equal(r.status, 0, r.stderr);
