@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import { HakoError, isErrno, systemError } from '../common/errors.ts';
 import { sleepSync } from '../common/fs.ts';
+import { readMountinfo, type MountEntry } from '../common/mountinfo.ts';
 
 /**
  * Where the cgroup hierarchies are and how to place a container in them.
@@ -17,19 +18,16 @@ export interface Hierarchy {
 
 export type CgroupLayout = 'v1' | 'hybrid' | 'v2';
 
-export function readHierarchies(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): Hierarchy[] {
+const MOUNT_FLAGS = new Set(['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'xattr', 'clone_children']);
+
+export function readHierarchies(mounts: MountEntry[] = readMountinfo()): Hierarchy[] {
   const out: Hierarchy[] = [];
-  for (const line of mountinfo.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const left = line.slice(0, sep).split(' ');
-    const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
-    const mountPoint = unescapeMountPath(left[4] ?? '');
-    if (left[3] !== '/') continue; // a bind of a sub-cgroup, not the hierarchy's root
-    if (fstype === 'cgroup2') out.push({ controllers: ['unified'], version: 2, mountPoint });
-    else if (fstype === 'cgroup') {
-      const controllers = superOpts.split(',').filter((o) => !['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'xattr', 'clone_children'].includes(o) && !o.startsWith('release_agent='));
-      out.push({ controllers, version: 1, mountPoint });
+  for (const m of mounts) {
+    if (m.root !== '/') continue; // a bind of a sub-cgroup, not the hierarchy's root
+    if (m.fstype === 'cgroup2') out.push({ controllers: ['unified'], version: 2, mountPoint: m.mountPoint });
+    else if (m.fstype === 'cgroup') {
+      const controllers = m.superOptions.filter((o) => !MOUNT_FLAGS.has(o) && !o.startsWith('release_agent='));
+      out.push({ controllers, version: 1, mountPoint: m.mountPoint });
     }
   }
   // One hierarchy may be mounted twice; keep the first.
@@ -41,10 +39,6 @@ export function layoutOf(hs: Hierarchy[]): CgroupLayout {
   const v2 = hs.some((h) => h.version === 2);
   if (v1 && v2) return 'hybrid';
   return v1 ? 'v1' : 'v2';
-}
-
-function unescapeMountPath(p: string): string {
-  return p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
 /** A container's cgroup: one directory per hierarchy. Serialisable into state.json. */

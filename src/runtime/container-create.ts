@@ -2,6 +2,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HakoError } from '../common/errors.ts';
 import { atomicWriteFile } from '../common/fs.ts';
+import { mountOf, readMountinfo } from '../common/mountinfo.ts';
 import { cgroupPathFor, createCgroup, joinCgroup, readHierarchies, returnToOwnCgroup } from './cgroups.ts';
 import { destroyContainer } from './container-delete.ts';
 import { Launch } from './executor.ts';
@@ -40,7 +41,8 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   if (!statSync(rootfs, { throwIfNoEntry: false })?.isDirectory()) {
     throw new HakoError('invalid-config', `rootfs ${rootfs} does not exist or is not a directory`);
   }
-  const hierarchies = readHierarchies();
+  const mounts = readMountinfo();
+  const hierarchies = readHierarchies(mounts);
   const cgPath = cgroupPathFor(spec, id);
   const stateDir = store.claim(id);
   const rec: ContainerRecord = {
@@ -61,7 +63,9 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       rootfs,
       stateDir,
       mode: opts.mode,
-      noPivot: !!opts.noPivot,
+      // pivot_root cannot leave an initramfs root: chroot there, as --no-pivot does.
+      noPivot: !!opts.noPivot || ['rootfs', 'ramfs'].includes(mountOf('/', mounts)?.fstype ?? ''),
+      rootfsMountPoint: mountOf(rootfs, mounts)?.mountPoint ?? '/',
       consoleSocket: opts.consoleSocket,
       cgroup: rec.cgroup,
       hierarchies,

@@ -10,6 +10,7 @@ const ctx: PlanContext = {
   stateDir: '/run/hako/x',
   mode: 'create',
   noPivot: false,
+  rootfsMountPoint: '/',
   cgroup: { path: '/hako/x', dirs: [] },
   hierarchies: [],
 };

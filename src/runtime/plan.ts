@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { HakoError } from '../common/errors.ts';
 import type { CgroupPlacement, Hierarchy } from './cgroups.ts';
@@ -14,7 +14,10 @@ export interface PlanContext {
   rootfs: string;
   stateDir: string;
   mode: 'create' | 'run';
+  /** chroot instead of pivot_root (--no-pivot, or a host root pivot_root cannot leave) */
   noPivot: boolean;
+  /** pivot_root needs the rootfs's parent mount private */
+  rootfsMountPoint: string;
   consoleSocket?: string | undefined;
   cgroup: CgroupPlacement;
   hierarchies: Hierarchy[];
@@ -118,7 +121,7 @@ function rootfsSteps(plan: Frame[], spec: Spec, ctx: PlanContext, newUser: boole
   const linux = spec.linux ?? {};
   // Nothing mounted in the container may propagate back to the host.
   plan.push(['propagation', '/', String(MS.REC | MS.SLAVE)]);
-  plan.push(['propagation', mountPointOf(ctx.rootfs), String(MS.PRIVATE)]);
+  plan.push(['propagation', ctx.rootfsMountPoint, String(MS.PRIVATE)]);
   plan.push(['rootfs', ctx.rootfs]);
   plan.push(['bind-self', ctx.rootfs]);
   const mounts = spec.mounts ?? [];
@@ -207,21 +210,3 @@ function hookStep(h: SpecHook, stateKey: string): Frame {
   return ['hook', String(h.timeout ?? 0), `$${stateKey}`, h.path, String(args.length), ...args, ...(h.env ?? [])];
 }
 
-/** The mount point that holds path, from the host's mount table (longest prefix wins). */
-function mountPointOf(path: string): string {
-  let best = '/';
-  for (const mp of hostMountPoints()) {
-    if ((path === mp || path.startsWith(mp.endsWith('/') ? mp : mp + '/')) && mp.length > best.length) best = mp;
-  }
-  return best;
-}
-
-let mountPointsCache: string[] | undefined;
-function hostMountPoints(): string[] {
-  mountPointsCache ??= readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((p): p is string => !!p)
-    .map((p) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
-  return mountPointsCache;
-}

@@ -51,6 +51,14 @@ describe('runtime run', () => {
     assert.deepEqual(b.leftovers(), []);
   });
 
+  test('--no-pivot enters the rootfs with MS_MOVE + chroot instead of pivot_root', () => {
+    const r = bundle('cat /etc/passwd | head -n 1; ls /').run(['--no-pivot']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^root:x:0:0:root:\/root:\/bin\/sh\n/);
+    assert.match(r.stdout, /\nbin\n/);
+    assert.doesNotMatch(r.stdout, /\n(work|boot)\n/, 'the host root is not visible');
+  });
+
   test('hako-runtime is the same runtime as a standalone runc-compatible executable', () => {
     const b = bundle('echo standalone');
     const r = spawnSync(join(HAKO, '..', 'hako-runtime'), ['--root', b.stateRoot, 'run', '-b', b.dir, b.id], { encoding: 'utf8' });
