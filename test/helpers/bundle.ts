@@ -1,6 +1,7 @@
 import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaultSpec } from '../../src/runtime/spec-default.ts';
 import type { Spec } from '../../src/runtime/spec-types.ts';
 
 export const REPO = join(import.meta.dirname, '..', '..', '..');
@@ -13,31 +14,24 @@ export function baseRootfs(): string {
   return BASE_ROOTFS;
 }
 
-/** A config like `hako runtime spec` writes, but without a terminal and with `sh -c SCRIPT`. */
+/**
+ * What `hako runtime spec` writes, made plain for tests: `sh -c SCRIPT` without a
+ * terminal, a writable rootfs, no cgroup mount or namespace, no masked paths.
+ */
 export function baseSpec(script = 'true'): Spec {
-  return {
-    ociVersion: '1.2.0',
-    process: {
-      terminal: false,
-      user: { uid: 0, gid: 0 },
-      args: ['sh', '-c', script],
-      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
-      cwd: '/',
-    },
-    root: { path: 'rootfs' },
-    hostname: 'box',
-    mounts: [
-      { destination: '/proc', type: 'proc', source: 'proc' },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
-      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-    ],
-    linux: {
-      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
-    },
+  const spec = defaultSpec(false);
+  spec.process = {
+    terminal: false,
+    user: { uid: 0, gid: 0 },
+    args: ['sh', '-c', script],
+    env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+    cwd: '/',
   };
+  spec.root = { path: 'rootfs' };
+  spec.hostname = 'box';
+  spec.mounts = spec.mounts!.filter((m) => m.type !== 'cgroup');
+  spec.linux = { namespaces: spec.linux!.namespaces!.filter((n) => n.type !== 'cgroup') };
+  return spec;
 }
 
 let counter = 0;
