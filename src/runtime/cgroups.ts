@@ -159,3 +159,19 @@ function pruneHakoParent(dir: string): void {
     }
   }
 }
+
+/**
+ * Writes linux.resources into the container's cgroup (every hierarchy), before the
+ * container's process joins it.
+ */
+export function applyResources(_placement: CgroupPlacement, _resources: Record<string, unknown> | undefined, _hs: Hierarchy[]): void {
+  // filled in by the resources work (issue "Runtime: security, resources, exec")
+}
+
+/**
+ * Plan steps the executor must run before clone for the cgroup (cgroup v2's device
+ * eBPF program: only native code can load it).
+ */
+export function cgroupParentSteps(_placement: CgroupPlacement, _resources: Record<string, unknown> | undefined, _hs: Hierarchy[]): string[][] {
+  return [];
+}

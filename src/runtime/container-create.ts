@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { HakoError } from '../common/errors.ts';
 import { atomicWriteFile } from '../common/fs.ts';
 import { mountOf, readMountinfo } from '../common/mountinfo.ts';
-import { cgroupPathFor, createCgroup, joinCgroup, readHierarchies, returnToOwnCgroup } from './cgroups.ts';
+import { applyResources, cgroupPathFor, createCgroup, joinCgroup, readHierarchies, returnToOwnCgroup } from './cgroups.ts';
 import { destroyContainer } from './container-delete.ts';
 import { Launch } from './executor.ts';
 import { runHooks } from './hooks.ts';
@@ -58,6 +58,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
   };
   try {
     rec.cgroup = createCgroup(cgPath, hierarchies);
+    applyResources(rec.cgroup, spec.linux?.resources, hierarchies);
     const plan = buildPlan(spec, {
       bundle,
       rootfs,

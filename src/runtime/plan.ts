@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { HakoError } from '../common/errors.ts';
-import type { CgroupPlacement, Hierarchy } from './cgroups.ts';
+import { cgroupParentSteps, type CgroupPlacement, type Hierarchy } from './cgroups.ts';
 import { MS, PROPAGATION, parseMountOptions } from './mount-flags.ts';
 import type { NamespaceType, Spec, SpecHook, SpecMount } from './spec-types.ts';
 import type { Frame } from './wire.ts';
@@ -85,6 +85,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Frame[] {
   } else if (ctx.consoleSocket) {
     throw new HakoError('invalid-argument', '--console-socket was given but process.terminal is false');
   }
+  plan.push(...cgroupParentSteps(ctx.cgroup, linux.resources, ctx.hierarchies));
   plan.push(['state-dir', ctx.stateDir]);
   plan.push(['mode', ctx.mode]);
   const cloneNs: NamespaceType[] = ['user', 'mount', 'pid', 'network', 'ipc', 'uts', 'cgroup'];
