@@ -87,6 +87,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       onSync: async (name) => {
         if (name === SYNC_CREATED) {
           writeIdMaps(rec.pid, spec.linux?.uidMappings, spec.linux?.gidMappings, spec.linux?.namespaces?.some((n) => n.type === 'user' && !n.path));
+          if (spec.process?.oomScoreAdj !== undefined) writeOomScoreAdj(rec.pid, spec.process.oomScoreAdj);
           if (opts.mode === 'run') returnToOwnCgroup(executorPid, hierarchies);
           return {
             [STATE_CREATING]: JSON.stringify(ociState(rec, 'creating')),
@@ -118,5 +119,16 @@ function writeIdMaps(pid: number, uids: SpecIdMapping[] | undefined, gids: SpecI
     writeFileSync(`/proc/${pid}/gid_map`, fmt(gids));
   } catch (err) {
     throw new HakoError('launch-failed', `write id mappings of pid ${pid}: ${(err as Error).message}`);
+  }
+}
+
+/** Lowering the score needs CAP_SYS_RESOURCE: say so rather than "permission denied". */
+function writeOomScoreAdj(pid: number, value: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/oom_score_adj`, String(value));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EACCES' || e.code === 'EPERM' ? ': lowering it needs CAP_SYS_RESOURCE, which this process lacks' : `: ${e.message}`;
+    throw new HakoError('launch-failed', `process.oomScoreAdj ${value}${why}`);
   }
 }

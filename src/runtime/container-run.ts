@@ -2,9 +2,8 @@ import type { LogSink } from '../common/log.ts';
 import { createContainer, type CreateOptions } from './container-create.ts';
 import { destroyContainer } from './container-delete.ts';
 import { releaseInit, runPoststart, startContainer } from './container-start.ts';
+import { exitCode, forwardSignals } from './signal-forward.ts';
 import type { StateStore } from './state-store.ts';
-
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
 
 /**
  * `run`: create + start. In the foreground it forwards signals to the container, waits
@@ -22,24 +21,17 @@ export async function runContainer(
     return 0;
   }
   const { rec, launch } = await createContainer(store, { ...opts, mode: 'run' });
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(rec.pid, sig);
-    } catch {
-      // it has just exited
-    }
-  };
-  for (const sig of FORWARDED) process.on(sig, forward);
+  const unforward = forwardSignals(rec.pid);
   try {
     releaseInit(store, rec);
     await runPoststart(rec, log);
     const status = await launch.exited;
     if (!opts.keep) await destroyContainer(store, rec, { runPoststop: true, log });
-    return status.signal !== undefined ? 128 + status.signal : status.code;
+    return exitCode(status);
   } catch (err) {
     await destroyContainer(store, rec, { runPoststop: true, log });
     throw err;
   } finally {
-    for (const sig of FORWARDED) process.off(sig, forward);
+    unforward();
   }
 }

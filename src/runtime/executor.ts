@@ -66,7 +66,7 @@ export class Launch {
           );
         } else if (name === 'ready') onReady();
         else if (name === 'error') {
-          lastError = new HakoError('launch-failed', c || `${a}: errno ${b}`, { errno: Number(b) });
+          lastError = new HakoError('launch-failed', explain(a, Number(b), c || `${a}: errno ${b}`), { errno: Number(b) });
           fail(lastError);
         } else if (name === 'exited') onExit(a === 'signal' ? { signal: Number(b) } : { code: Number(b) });
       }
@@ -89,4 +89,14 @@ export class Launch {
     this.sock.destroy();
     this.child.unref();
   }
+}
+
+const EPERM = 1;
+
+/** Adds the reason a person needs where the errno alone would mislead. */
+function explain(step: string, errno: number, message: string): string {
+  if (step === 'rlimit' && errno === EPERM) {
+    return `${message} (raising a hard limit above the current one needs CAP_SYS_RESOURCE, which this process lacks)`;
+  }
+  return message;
 }

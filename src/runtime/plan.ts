@@ -3,6 +3,7 @@ import { isAbsolute, join, posix, resolve } from 'node:path';
 import { HakoError } from '../common/errors.ts';
 import { cgroupParentSteps, type CgroupPlacement, type Hierarchy } from './cgroups.ts';
 import { MS, PROPAGATION, parseMountOptions } from './mount-flags.ts';
+import { processSteps, sysctlSteps } from './process-steps.ts';
 import type { NamespaceType, Spec, SpecHook, SpecMount } from './spec-types.ts';
 import type { Frame } from './wire.ts';
 
@@ -29,7 +30,7 @@ export const STATE_CREATED = 'state-created';
 export const SYNC_CREATED = 'created';
 export const SYNC_CREATE_RUNTIME = 'create-runtime';
 
-const NS_PLAN_NAME: Record<NamespaceType, string> = {
+export const NS_PLAN_NAME: Record<NamespaceType, string> = {
   user: 'user',
   mount: 'mnt',
   pid: 'pid',
@@ -40,7 +41,7 @@ const NS_PLAN_NAME: Record<NamespaceType, string> = {
   time: 'time',
 };
 /** user first (the rest may need its privileges), mount last (paths resolve before it). */
-const JOIN_ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+export const JOIN_ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
 
 const DEFAULT_DEVICES: [string, number, number][] = [
   ['/dev/null', 1, 3],
@@ -106,13 +107,13 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Frame[] {
   if (spec.hostname !== undefined && isNew('uts')) plan.push(['hostname', spec.hostname]);
   if (spec.domainname !== undefined && isNew('uts')) plan.push(['domainname', spec.domainname]);
   if (spec.root?.readonly) plan.push(['remount-ro', '/']);
-  plan.push(['chdir', proc.cwd]);
-  plan.push(['umask', (proc.user.umask ?? 0o022).toString(8)]);
-  plan.push(['env', ...(proc.env ?? [])]);
-  plan.push(['user', String(proc.user.uid), String(proc.user.gid), ...(proc.user.additionalGids ?? []).map(String)]);
+  plan.push(...sysctlSteps(linux.sysctl, (t) => isNew(t)));
+  const steps = processSteps(proc, linux);
+  plan.push(...steps.beforeReady);
   plan.push(['ready']);
   plan.push(['wait-start']);
   for (const h of hooks.startContainer ?? []) plan.push(hookStep(h, STATE_CREATED));
+  plan.push(...steps.beforeExec);
   plan.push(['exec', ...proc.args]);
   plan.push(['end']);
   return plan;

@@ -55,7 +55,7 @@ export function validateSpec(raw: unknown): asserts raw is Spec {
   validateLinux(raw['linux'], raw);
 }
 
-function validateProcess(p: unknown): void {
+export function validateProcess(p: unknown): void {
   if (p === undefined) return; // allowed by the spec; create rejects it later
   if (!isObject(p)) fail('process must be an object');
   if (!isStringArray(p['args']) || p['args'].length === 0) fail('process.args must be a non-empty list of strings');
@@ -71,6 +71,18 @@ function validateProcess(p: unknown): void {
   const gids = user['additionalGids'];
   if (gids !== undefined && (!Array.isArray(gids) || !gids.every(isUint))) fail('process.user.additionalGids must be a list of gids');
   if (p['terminal'] !== undefined && typeof p['terminal'] !== 'boolean') fail('process.terminal must be a boolean');
+  const oom = p['oomScoreAdj'];
+  if (oom !== undefined && (!Number.isInteger(oom) || (oom as number) < -1000 || (oom as number) > 1000)) fail('process.oomScoreAdj must be an integer from -1000 to 1000');
+  const caps = p['capabilities'];
+  if (caps !== undefined) {
+    if (!isObject(caps)) fail('process.capabilities must be an object');
+    for (const [set, names] of Object.entries(caps)) if (!isStringArray(names)) fail(`process.capabilities.${set} must be a list of names`);
+  }
+  const rlimits = p['rlimits'];
+  if (rlimits !== undefined && (!Array.isArray(rlimits) || !rlimits.every((r) => isObject(r) && typeof r['type'] === 'string'))) {
+    fail('process.rlimits must be a list of {type, soft, hard}');
+  }
+  for (const key of ['noNewPrivileges'] as const) if (p[key] !== undefined && typeof p[key] !== 'boolean') fail(`process.${key} must be a boolean`);
 }
 
 function validateMounts(mounts: unknown): void {

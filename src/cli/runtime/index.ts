@@ -20,6 +20,7 @@ const VERBS: Record<string, () => Promise<{ default: Verb }>> = {
   delete: () => import('./delete.ts'),
   list: () => import('./list.ts'),
   spec: () => import('./spec.ts'),
+  exec: () => import('./exec.ts'),
 };
 
 const USAGE = `Usage: hako runtime [global options] COMMAND [options] ARGS
@@ -35,6 +36,7 @@ Commands:
   delete   delete a container and everything it holds (--force: even if running)
   list     list containers (--format table|json, --quiet)
   spec     write a new config.json
+  exec     run a new process in a running container
 
 Global options:
   --root DIR          state directory (default ${DEFAULT_ROOT})
