@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { baseSpec, Bundle } from '../helpers/bundle.ts';
+import { baseSpec, Bundle, REPO } from '../helpers/bundle.ts';
 
 describe('exec', () => {
   const b = new Bundle(baseSpec('sleep 60'));
@@ -47,6 +49,22 @@ describe('exec', () => {
     const p = b.hako(['exec', '--process', file, b.id]);
     assert.equal(p.status, 0, p.stderr);
     assert.equal(p.stdout, 'from-file\n0077\n');
+  });
+
+  test('-t with --console-socket gives the process its own pty', async () => {
+    const sock = join(b.dir, 'exec-console.sock');
+    const recv = spawn(join(REPO, 'native', 'build', 'recvtty'), [sock], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let output = '';
+    recv.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((res) => recv.on('exit', res));
+    for (let i = 0; i < 200 && !existsSync(sock); i++) await delay(10);
+    const r = b.hako(['exec', '-t', '--console-socket', sock, '--detach', b.id, 'sh', '-c', 'tty; test -t 0 && echo isatty']);
+    assert.equal(r.status, 0, r.stderr);
+    const code = await Promise.race([exited, delay(10_000).then(() => 'timeout')]);
+    assert.equal(code, 0, `recvtty: ${code}, output: ${JSON.stringify(output)}`);
+    const lines = output.split(/\r?\n/).map((l) => l.trim());
+    assert.match(lines[0]!, /^\/dev\/pts\/\d+$/);
+    assert.ok(lines.includes('isatty'), output);
   });
 
   test('a missing program is a clear error; exec into a stopped container is refused', () => {
