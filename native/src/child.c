@@ -3,15 +3,21 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
+#include "caps.h"
 #include "child.h"
 #include "console.h"
 #include "exec.h"
 #include "hooks.h"
+#include "lsm.h"
 #include "mounts.h"
 #include "nodes.h"
 #include "process.h"
+#include "rlimit.h"
 #include "rootchange.h"
+#include "seccomp.h"
+#include "sysctl.h"
 #include "util.h"
 #include "values.h"
 
@@ -80,6 +86,14 @@ static int step_wait_start(struct hx_ctx *c, const struct hx_frame *s, struct hx
 	return 0;
 }
 
+static int step_no_new_privs(struct hx_ctx *c, const struct hx_frame *s, struct hx_error *e)
+{
+	(void)c;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return hx_fail(e, s->f[0], errno, "prctl PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+	return 0;
+}
+
 typedef int (*step_fn)(struct hx_ctx *c, const struct hx_frame *s, struct hx_error *e);
 
 static const struct {
@@ -110,6 +124,18 @@ static const struct {
 	{ "env", hx_step_env },
 	{ "ready", step_ready },
 	{ "wait-start", step_wait_start },
+	{ "rlimit", hx_step_rlimit },
+	{ "no-new-privs", step_no_new_privs },
+	{ "caps-bounding", hx_step_caps_bounding },
+	{ "caps", hx_step_caps },
+	{ "sysctl", hx_step_sysctl },
+	{ "apparmor", hx_step_apparmor },
+	{ "selinux", hx_step_selinux },
+	{ "seccomp", hx_step_seccomp },
+	{ "seccomp-arch", hx_step_seccomp_arch },
+	{ "seccomp-flag", hx_step_seccomp_flag },
+	{ "seccomp-rule", hx_step_seccomp_rule },
+	{ "seccomp-load", hx_step_seccomp_load },
 	{ "exec", hx_step_exec },
 };
 

@@ -21,6 +21,12 @@
 #define SYS_clone3 435
 #endif
 
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
+#define HX_PROC_SUPER_MAGIC 0x9fa0
+
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
@@ -53,6 +59,7 @@ struct hx_open_how {
 	uint64_t resolve;
 };
 #define HX_RESOLVE_NO_MAGICLINKS 0x02
+#define HX_RESOLVE_BENEATH 0x08
 #define HX_RESOLVE_IN_ROOT 0x10
 
 struct hx_clone_args {

@@ -88,7 +88,8 @@ int hx_step_console(struct hx_ctx *c, const struct hx_frame *s, struct hx_error 
 	slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		return hx_fail(e, step, errno, "open %s: %s", slave_path, strerror(errno));
-	if (bind_console(slave_path, step, e) < 0)
+	/* `console exec`: a process joining a container whose init owns /dev/console. */
+	if (s->n == 1 && bind_console(slave_path, step, e) < 0)
 		return -1;
 	if (send_master(c->console_fd, master, slave_path, step, e) < 0)
 		return -1;

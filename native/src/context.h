@@ -2,6 +2,9 @@
 #ifndef HX_CONTEXT_H
 #define HX_CONTEXT_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "plan.h"
 
 struct hx_ctx {
@@ -15,6 +18,9 @@ struct hx_ctx {
 	char *exec_path;    /* the resolved program, once `ready` or `exec` looked it up */
 	struct hx_frame *values; /* `continue KEY=VALUE...` frames, kept whole */
 	int nvalues;
+	void *seccomp;            /* the filter `seccomp` started (scmp_filter_ctx); NULL if none */
+	uint32_t seccomp_default; /* its default action, to skip rules with the same one */
+	bool seccomp_at_exec;     /* `seccomp-load` right before `exec`: loaded by `exec` */
 	const struct hx_plan *plan;
 };
 

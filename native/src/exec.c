@@ -3,8 +3,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "compat.h"
 #include "exec.h"
+#include "seccomp.h"
 #include "util.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -86,9 +86,12 @@ int hx_step_exec(struct hx_ctx *c, const struct hx_frame *s, struct hx_error *e)
 		return -1;
 	/* CLOEXEC rather than close: the control socket must survive a failed
 	 * execve to report it, and vanish with a successful one. */
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+	if (hx_cloexec_from(3) < 0)
 		return hx_fail(e, s->f[0], errno, "close_range: %s", strerror(errno));
 	hx_reset_signals();
+	/* A seccomp filter deferred to here (no_new_privs) only has to allow execve. */
+	if (hx_seccomp_load_at_exec(c, e) < 0)
+		return -1;
 	execve(c->exec_path, s->f + 1, c->env ? c->env : empty_env);
 	return hx_fail(e, s->f[0], errno, "exec %s: %s", c->exec_path, strerror(errno));
 }

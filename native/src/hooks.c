@@ -32,7 +32,10 @@ static _Noreturn void hook_exec(const struct hook *h, int in, int errfd)
 	}
 	hx_reset_signals();
 	/* Every fd above stdio goes, errfd included once execve succeeds. */
-	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (hx_cloexec_from(3) < 0) {
+		err = errno;
+		goto fail;
+	}
 	execve(h->path, h->argv, h->envp);
 	err = errno;
 fail:

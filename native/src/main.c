@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "harden.h"
 #include "parent.h"
 #include "plan.h"
 #include "util.h"
@@ -31,13 +32,25 @@ static int die(int ctl, const struct hx_error *e)
 	return 1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct hx_ctx c = { .ctl = HX_CTL_FD, .console_fd = -1, .statedir_fd = -1, .fifo_fd = -1, .rootfd = -1 };
 	struct hx_error e = { 0 };
 	struct hx_plan plan;
 
-	if (ensure_stdio() < 0 || fcntl(HX_CTL_FD, F_SETFD, FD_CLOEXEC) < 0) {
+	(void)argc;
+	if (ensure_stdio() < 0 || fcntl(HX_CTL_FD, F_GETFD) < 0) {
+		fprintf(stderr, "hako-exec: fd 3 must be the control socket: %s\n", strerror(errno));
+		return 1;
+	}
+	/* Before fd 3 becomes close-on-exec: it must survive the re-exec. A
+	 * failure is reported once the plan is read, like an invalid plan. */
+	if (hx_harden(argv, &e) < 0) {
+		struct hx_error ignored;
+		hx_plan_read(c.ctl, &plan, &ignored); /* consumed: the error frame is not lost */
+		return die(c.ctl, &e);
+	}
+	if (fcntl(HX_CTL_FD, F_SETFD, FD_CLOEXEC) < 0) {
 		fprintf(stderr, "hako-exec: fd 3 must be the control socket: %s\n", strerror(errno));
 		return 1;
 	}

@@ -10,6 +10,7 @@
 
 #include "child.h"
 #include "compat.h"
+#include "devices_bpf.h"
 #include "parent.h"
 #include "util.h"
 
@@ -126,7 +127,14 @@ static int run_parent_step(struct hx_ctx *c, const struct hx_frame *s, int nsfd,
 		return step_console_socket(c, s, e);
 	if (strcmp(n, "state-dir") == 0)
 		return step_state_dir(c, s, e);
+	if (strcmp(n, "devices-bpf") == 0)
+		return hx_step_devices_bpf(c, s, e);
 	return 0; /* `mode` was read by hx_plan_read */
+}
+
+static bool is_host_step(const char *name)
+{
+	return strcmp(name, "console-socket") == 0 || strcmp(name, "state-dir") == 0 || strcmp(name, "devices-bpf") == 0;
 }
 
 static void close_all(int *fds, int n)
@@ -138,7 +146,8 @@ static void close_all(int *fds, int n)
 
 /* Every `join` path is opened before the first setns: once inside a user or
  * mount namespace, the other namespaces' paths may no longer be reachable
- * (ptrace checks on /proc/PID/ns, a different root). */
+ * (ptrace checks on /proc/PID/ns, a different root). Likewise the host steps
+ * run before it. */
 int hx_parent_steps(struct hx_ctx *c, struct hx_error *e)
 {
 	const struct hx_plan *p = c->plan;
@@ -152,8 +161,14 @@ int hx_parent_steps(struct hx_ctx *c, struct hx_error *e)
 	for (int i = 0; i < p->clone_at && r == 0; i++)
 		if (strcmp(p->steps[i].f[0], "join") == 0 && (nsfds[i] = open_ns(&p->steps[i], e)) < 0)
 			r = -1;
+	/* Host steps first: their paths are the host's, and loading a BPF program
+	 * needs the host's privileges (gone after a `join user`). */
 	for (int i = 0; i < p->clone_at && r == 0; i++)
-		r = run_parent_step(c, &p->steps[i], nsfds[i], e);
+		if (is_host_step(p->steps[i].f[0]))
+			r = run_parent_step(c, &p->steps[i], nsfds[i], e);
+	for (int i = 0; i < p->clone_at && r == 0; i++)
+		if (!is_host_step(p->steps[i].f[0]))
+			r = run_parent_step(c, &p->steps[i], nsfds[i], e);
 	close_all(nsfds, p->clone_at);
 	return r;
 }

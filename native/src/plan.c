@@ -3,7 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "caps.h"
+#include "devices_bpf.h"
 #include "plan.h"
+#include "rlimit.h"
+#include "seccomp.h"
+#include "sysctl.h"
 #include "util.h"
 
 enum phase { PARENT, BOUNDARY, CHILD, END };
@@ -18,7 +23,7 @@ struct spec {
 	check_fn check;
 };
 
-static int bad_field(const struct hx_frame *s, const char *what, const char *val, struct hx_error *e)
+int hx_bad_field(const struct hx_frame *s, const char *what, const char *val, struct hx_error *e)
 {
 	return hx_fail(e, "plan", EINVAL, "plan: step \"%s\": invalid %s \"%s\"", s->f[0], what, val);
 }
@@ -48,14 +53,14 @@ static const char *const clone_types[] = { "user", "mnt", "pid", "net", "ipc", "
 
 static int check_join(const struct hx_frame *s, struct hx_error *e)
 {
-	return one_of(s->f[1], ns_types) ? 0 : bad_field(s, "namespace type", s->f[1], e);
+	return one_of(s->f[1], ns_types) ? 0 : hx_bad_field(s, "namespace type", s->f[1], e);
 }
 
 static int check_numbers_from(const struct hx_frame *s, int from, struct hx_error *e)
 {
 	for (int i = from; i < s->n; i++)
 		if (!is_num(s->f[i]))
-			return bad_field(s, "number", s->f[i], e);
+			return hx_bad_field(s, "number", s->f[i], e);
 	return 0;
 }
 
@@ -67,14 +72,14 @@ static int check_timens(const struct hx_frame *s, struct hx_error *e)
 static int check_mode(const struct hx_frame *s, struct hx_error *e)
 {
 	static const char *const modes[] = { "create", "run", NULL };
-	return one_of(s->f[1], modes) ? 0 : bad_field(s, "mode", s->f[1], e);
+	return one_of(s->f[1], modes) ? 0 : hx_bad_field(s, "mode", s->f[1], e);
 }
 
 static int check_clone(const struct hx_frame *s, struct hx_error *e)
 {
 	for (int i = 1; i < s->n; i++)
 		if (!one_of(s->f[i], clone_types))
-			return bad_field(s, "namespace type", s->f[i], e);
+			return hx_bad_field(s, "namespace type", s->f[i], e);
 	return 0;
 }
 
@@ -93,12 +98,12 @@ static int check_mount(const struct hx_frame *s, struct hx_error *e)
 	static const char *const kinds[] = { "dir", "file", NULL };
 
 	if (!one_of(s->f[2], kinds))
-		return bad_field(s, "kind", s->f[2], e);
+		return hx_bad_field(s, "kind", s->f[2], e);
 	if (!is_num(s->f[5]))
-		return bad_field(s, "flags", s->f[5], e);
+		return hx_bad_field(s, "flags", s->f[5], e);
 	for (int i = 7; i < s->n; i++)
 		if (!is_num(s->f[i]))
-			return bad_field(s, "propagation flags", s->f[i], e);
+			return hx_bad_field(s, "propagation flags", s->f[i], e);
 	return 0;
 }
 
@@ -107,12 +112,12 @@ static int check_mknod(const struct hx_frame *s, struct hx_error *e)
 	static const char *const types[] = { "c", "b", "p", NULL };
 
 	if (!one_of(s->f[2], types))
-		return bad_field(s, "type", s->f[2], e);
+		return hx_bad_field(s, "type", s->f[2], e);
 	for (int i = 3; i <= 4; i++)
 		if (!is_num(s->f[i]))
-			return bad_field(s, "device number", s->f[i], e);
+			return hx_bad_field(s, "device number", s->f[i], e);
 	if (!is_octal(s->f[5]))
-		return bad_field(s, "mode", s->f[5], e);
+		return hx_bad_field(s, "mode", s->f[5], e);
 	return check_numbers_from(s, 6, e);
 }
 
@@ -121,15 +126,26 @@ static int check_hook(const struct hx_frame *s, struct hx_error *e)
 	long long v;
 
 	if (!hx_parse_ll(s->f[1], 10, 0, INT_MAX / 1000, &v))
-		return bad_field(s, "timeout", s->f[1], e);
+		return hx_bad_field(s, "timeout", s->f[1], e);
 	if (!hx_parse_ll(s->f[4], 10, 0, s->n - 5, &v))
-		return bad_field(s, "argument count", s->f[4], e);
+		return hx_bad_field(s, "argument count", s->f[4], e);
 	return 0;
 }
 
 static int check_umask(const struct hx_frame *s, struct hx_error *e)
 {
-	return is_octal(s->f[1]) ? 0 : bad_field(s, "mode", s->f[1], e);
+	return is_octal(s->f[1]) ? 0 : hx_bad_field(s, "mode", s->f[1], e);
+}
+
+static int check_console(const struct hx_frame *s, struct hx_error *e)
+{
+	return s->n == 1 || strcmp(s->f[1], "exec") == 0 ? 0 : hx_bad_field(s, "variant", s->f[1], e);
+}
+
+/* `apparmor PROFILE`, `selinux LABEL` */
+static int check_label(const struct hx_frame *s, struct hx_error *e)
+{
+	return s->f[1][0] ? 0 : hx_bad_field(s, strcmp(s->f[0], "apparmor") == 0 ? "profile" : "label", "", e);
 }
 
 static const struct spec specs[] = {
@@ -138,6 +154,7 @@ static const struct spec specs[] = {
 	{ "timens-offset", PARENT, 3, 3, check_timens },
 	{ "console-socket", PARENT, 1, 1, NULL },
 	{ "state-dir", PARENT, 1, 1, NULL },
+	{ "devices-bpf", PARENT, 1, -1, hx_check_devices_bpf },
 	{ "mode", PARENT, 1, 1, check_mode },
 	{ "clone", BOUNDARY, 0, -1, check_clone },
 	{ "end", END, 0, 0, NULL },
@@ -158,13 +175,25 @@ static const struct spec specs[] = {
 	{ "remount-ro", CHILD, 1, 1, NULL },
 	{ "hostname", CHILD, 1, 1, NULL },
 	{ "domainname", CHILD, 1, 1, NULL },
-	{ "console", CHILD, 0, 0, NULL },
+	{ "console", CHILD, 0, 1, check_console },
 	{ "chdir", CHILD, 1, 1, NULL },
 	{ "user", CHILD, 2, -1, check_all_numbers },
 	{ "umask", CHILD, 1, 1, check_umask },
 	{ "env", CHILD, 0, -1, NULL },
 	{ "ready", CHILD, 0, 0, NULL },
 	{ "wait-start", CHILD, 0, 0, NULL },
+	{ "rlimit", CHILD, 3, 3, hx_check_rlimit },
+	{ "no-new-privs", CHILD, 0, 0, NULL },
+	{ "caps-bounding", CHILD, 1, 1, hx_check_caps },
+	{ "caps", CHILD, 4, 4, hx_check_caps },
+	{ "sysctl", CHILD, 2, 2, hx_check_sysctl },
+	{ "apparmor", CHILD, 1, 1, check_label },
+	{ "selinux", CHILD, 1, 1, check_label },
+	{ "seccomp", CHILD, 2, 2, hx_check_seccomp },
+	{ "seccomp-arch", CHILD, 1, 1, hx_check_seccomp_arch },
+	{ "seccomp-flag", CHILD, 1, 1, hx_check_seccomp_flag },
+	{ "seccomp-rule", CHILD, 3, 3 + 6 * 4, hx_check_seccomp_rule },
+	{ "seccomp-load", CHILD, 0, 0, NULL },
 	{ "exec", CHILD, 1, -1, NULL },
 };
 
@@ -209,6 +238,28 @@ static bool is_in_root_step(const char *name)
 	return strcmp(name, "mount") == 0 || strcmp(name, "mknod") == 0 || strcmp(name, "symlink") == 0;
 }
 
+/* A filter is built by `seccomp`, the `seccomp-*` steps, and ends with `seccomp-load`. */
+static int check_seccomp_order(const struct hx_plan *p, struct hx_error *e)
+{
+	bool building = false;
+
+	for (int i = p->clone_at + 1; i < p->n; i++) {
+		const char *name = p->steps[i].f[0];
+		if (strcmp(name, "seccomp") == 0) {
+			if (building)
+				return hx_fail(e, "plan", EINVAL, "plan: \"seccomp\" before the previous filter's \"seccomp-load\"");
+			building = true;
+		} else if (strncmp(name, "seccomp-", 8) == 0) {
+			if (!building)
+				return hx_fail(e, "plan", EINVAL, "plan: step \"%s\" without \"seccomp\"", name);
+			building = strcmp(name, "seccomp-load") != 0;
+		}
+	}
+	if (building)
+		return hx_fail(e, "plan", EINVAL, "plan: \"seccomp\" without \"seccomp-load\"");
+	return 0;
+}
+
 /* Constraints between steps: what must come before what. */
 static int check_order(const struct hx_plan *p, struct hx_error *e)
 {
@@ -231,7 +282,7 @@ static int check_order(const struct hx_plan *p, struct hx_error *e)
 		if (strcmp(name, "ready") == 0 && exec_at < 0)
 			return hx_fail(e, "plan", EINVAL, "plan: \"ready\" without \"exec\"");
 	}
-	return 0;
+	return check_seccomp_order(p, e);
 }
 
 static int append(struct hx_plan *p, struct hx_frame *fr, struct hx_error *e)

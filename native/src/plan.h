@@ -21,6 +21,10 @@ int hx_plan_read(int fd, struct hx_plan *p, struct hx_error *e);
 /* Index of the `exec` child step, or -1. */
 int hx_plan_find_exec(const struct hx_plan *p);
 
+/* For the per-step validators (plan.c and the files of the steps): fills *e with
+ * `plan: step "NAME": invalid WHAT "VAL"` and returns -1. */
+int hx_bad_field(const struct hx_frame *s, const char *what, const char *val, struct hx_error *e);
+
 /* Parsers for fields already validated by hx_plan_read. */
 long long hx_num(const char *s);
 long long hx_octal(const char *s);

@@ -1,8 +1,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "plan.h"
 #include "process.h"
@@ -91,10 +93,19 @@ int hx_step_domainname(struct hx_ctx *c, const struct hx_frame *s, struct hx_err
 	return 0;
 }
 
+/* The kernel's getcwd(2) (not libc's) says "(unreachable)/..." for a directory
+ * outside the process's root: e.g. a chdir through a leaked host fd,
+ * /proc/self/fd/N (CVE-2024-21626). */
 int hx_step_chdir(struct hx_ctx *c, const struct hx_frame *s, struct hx_error *e)
 {
+	char cwd[PATH_MAX];
+
 	(void)c;
 	if (chdir(s->f[1]) < 0)
 		return hx_fail(e, s->f[0], errno, "chdir %s: %s", s->f[1], strerror(errno));
+	if (syscall(SYS_getcwd, cwd, sizeof(cwd)) < 0)
+		return hx_fail(e, s->f[0], errno, "chdir %s: getcwd: %s", s->f[1], strerror(errno));
+	if (cwd[0] != '/')
+		return hx_fail(e, s->f[0], EPERM, "chdir %s: the working directory is outside the container", s->f[1]);
 	return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -37,10 +38,19 @@ static inline int hx_steal_fd(int *fd)
 /* Whole-string decimal (base 10) or octal (base 8) number within [min, max]. */
 bool hx_parse_ll(const char *s, int base, long long min, long long max, long long *out);
 
+/* Whole-string unsigned number in base 10 or 16: digits only (no sign, no
+ * prefix, no spaces), at most 64 bits. */
+bool hx_parse_u64(const char *s, int base, uint64_t *out);
+
 /* "/proc/self/fd/N" for fd, in buf (at least 32 bytes). */
 const char *hx_fd_path(char buf[32], int fd);
 
 /* Resets every signal to SIG_DFL and unblocks all: what a new program expects. */
 void hx_reset_signals(void);
+
+/* Marks every fd >= from close-on-exec: close_range, else each fd listed in
+ * /proc/self/fd, else every fd below RLIMIT_NOFILE (a seccomp profile may deny
+ * close_range). -1 with errno set if none of them worked. */
+int hx_cloexec_from(int from);
 
 #endif

@@ -21,7 +21,8 @@ export function parseVerb<O extends Options>(verb: string, args: string[], optio
   }
   const n = parsed.positionals.length;
   if (n < positionals.min || n > positionals.max) {
-    const want = positionals.min === positionals.max ? `exactly ${positionals.min}` : `${positionals.min} to ${positionals.max}`;
+    const want =
+      positionals.min === positionals.max ? `exactly ${positionals.min}` : positionals.max > 1024 ? `at least ${positionals.min}` : `${positionals.min} to ${positionals.max}`;
     throw new HakoError('invalid-argument', `"${verb}" requires ${want} argument(s)\nUsage: ${positionals.usage}`);
   }
   return parsed;

@@ -21,6 +21,7 @@ export interface CreateOptions {
   noPivot?: boolean;
   /** run: the executor stays to report the exit status (foreground `run`) */
   mode: 'create' | 'run';
+  warn?: ((msg: string) => void) | undefined;
 }
 
 export interface Created {
@@ -70,6 +71,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
       consoleSocket: opts.consoleSocket,
       cgroup: rec.cgroup,
       hierarchies,
+      warn: opts.warn,
     });
     let executorPid = 0;
     const launch = new Launch(plan, {
@@ -95,7 +97,8 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
           };
         }
         if (name === SYNC_CREATE_RUNTIME) {
-          await runHooks('prestart', spec.hooks?.prestart, ociState(rec, 'creating'));
+          // prestart is the legacy form of createRuntime; callers expect "created" (as crun).
+          await runHooks('prestart', spec.hooks?.prestart, ociState(rec, 'created'));
           await runHooks('createRuntime', spec.hooks?.createRuntime, ociState(rec, 'creating'));
           return;
         }

@@ -17,6 +17,7 @@ export interface ExecOptions {
   pidFile?: string | undefined;
   detach: boolean;
   ignorePaused: boolean;
+  warn?: ((msg: string) => void) | undefined;
 }
 
 /**
@@ -63,21 +64,23 @@ function execPlan(rec: ContainerRecord, opts: ExecOptions): Frame[] {
   const proc = opts.process;
   const linux = rec.spec.linux ?? {};
   const plan: Frame[] = [];
-  for (const type of JOIN_ORDER) {
-    const ns = linux.namespaces?.find((n) => n.type === type);
-    if (!ns) continue;
-    plan.push(['join', NS_PLAN_NAME[type], ns.path ?? `/proc/${rec.pid}/ns/${NS_PLAN_NAME[type]}`]);
-  }
+  // The socket is a host path: connect before joining the container's mount namespace.
   if (proc.terminal) {
     if (!opts.consoleSocket) throw new HakoError('invalid-argument', 'exec with a terminal (-t) needs --console-socket');
     plan.push(['console-socket', opts.consoleSocket]);
   } else if (opts.consoleSocket) {
     throw new HakoError('invalid-argument', '--console-socket was given without a terminal (-t)');
   }
+  for (const type of JOIN_ORDER) {
+    const ns = linux.namespaces?.find((n) => n.type === type);
+    if (!ns) continue;
+    plan.push(['join', NS_PLAN_NAME[type], ns.path ?? `/proc/${rec.pid}/ns/${NS_PLAN_NAME[type]}`]);
+  }
   plan.push(['mode', opts.detach ? 'create' : 'run']);
   plan.push(['clone']);
   if (proc.terminal) plan.push(['setsid'], ['console', 'exec']);
   const steps = processSteps(proc, linux);
+  steps.warnings.forEach((w) => opts.warn?.(w));
   plan.push(...steps.beforeReady, ['ready'], ...steps.beforeExec, ['exec', ...proc.args!], ['end']);
   return plan;
 }

@@ -22,6 +22,8 @@ export interface PlanContext {
   consoleSocket?: string | undefined;
   cgroup: CgroupPlacement;
   hierarchies: Hierarchy[];
+  /** told what the runtime spec says to warn about rather than fail on */
+  warn?: ((msg: string) => void) | undefined;
 }
 
 /** The names of the values sent with `continue` at the `created` sync (see PROTOCOL.md). */
@@ -101,14 +103,16 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Frame[] {
   for (const h of hooks.createContainer ?? []) plan.push(hookStep(h, STATE_CREATING));
   plan.push(ctx.noPivot ? ['chroot'] : ['pivot-root']);
   if (linux.rootfsPropagation) plan.push(['propagation', '/', String(PROPAGATION[linux.rootfsPropagation])]);
+  // Before readonlyPaths: Docker always has /proc/sys among them, and sets sysctls.
+  plan.push(...sysctlSteps(linux.sysctl, (t) => isNew(t)));
   if (proc.terminal) plan.push(['console']);
   for (const p of linux.maskedPaths ?? []) plan.push(['mask', p]);
   for (const p of linux.readonlyPaths ?? []) plan.push(['readonly', p]);
   if (spec.hostname !== undefined && isNew('uts')) plan.push(['hostname', spec.hostname]);
   if (spec.domainname !== undefined && isNew('uts')) plan.push(['domainname', spec.domainname]);
   if (spec.root?.readonly) plan.push(['remount-ro', '/']);
-  plan.push(...sysctlSteps(linux.sysctl, (t) => isNew(t)));
   const steps = processSteps(proc, linux);
+  steps.warnings.forEach((w) => ctx.warn?.(w));
   plan.push(...steps.beforeReady);
   plan.push(['ready']);
   plan.push(['wait-start']);

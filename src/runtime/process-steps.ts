@@ -15,6 +15,8 @@ export const RLIMITS = [
 export interface ProcessSteps {
   beforeReady: Frame[];
   beforeExec: Frame[];
+  /** things the runtime spec says to warn about rather than fail on */
+  warnings: string[];
 }
 
 /**
@@ -26,25 +28,36 @@ export interface ProcessSteps {
 export function processSteps(proc: SpecProcess, linux: SpecLinux, where = 'process'): ProcessSteps {
   const before: Frame[] = [];
   const late: Frame[] = [];
+  const warnings: string[] = [];
   before.push(...rlimitSteps(proc.rlimits, where));
   const caps = proc.capabilities;
+  let mask = (set: (typeof CAP_SETS)[number]) => capMask(caps?.[set], `config.json: ${where}.capabilities.${set}`);
   if (caps) {
     for (const set of Object.keys(caps)) {
       if (!(CAP_SETS as readonly string[]).includes(set)) throw new HakoError('invalid-config', `config.json: ${where}.capabilities: unknown set "${set}"`);
     }
-    before.push(['caps-bounding', capMask(caps.bounding, `config.json: ${where}.capabilities.bounding`)]);
+    for (const set of CAP_SETS) capMask(caps[set], `config.json: ${where}.capabilities.${set}`); // names checked per set
+    // A capability the runtime itself lacks cannot be granted: warn and go on without it.
+    const held = ownBoundingSet();
+    const requested = new Set(CAP_SETS.flatMap((set) => caps[set] ?? []).map((c) => c.toUpperCase()));
+    for (const name of requested) {
+      const bit = BigInt.asUintN(64, BigInt('0x' + capMask([name], `config.json: ${where}.capabilities`)));
+      if ((held & bit) === 0n) warnings.push(`capability ${name} is not available to the runtime on this host; the process runs without it`);
+    }
+    const full = mask;
+    mask = (set) => (BigInt('0x' + full(set)) & held).toString(16);
+    before.push(['caps-bounding', mask('bounding')]);
   }
+  // chdir (and its check that the cwd is inside the container) before seccomp: a
+  // profile may deny getcwd.
+  before.push(['chdir', proc.cwd]);
   const seccomp = linux.seccomp ? seccompSteps(linux.seccomp as SpecSeccomp) : [];
   if (!proc.noNewPrivileges) before.push(...seccomp);
   if (proc.noNewPrivileges) before.push(['no-new-privs']);
-  before.push(['chdir', proc.cwd]);
   before.push(['umask', (proc.user.umask ?? 0o022).toString(8)]);
   before.push(['env', ...(proc.env ?? [])]);
   before.push(['user', String(proc.user.uid), String(proc.user.gid), ...(proc.user.additionalGids ?? []).map(String)]);
-  if (caps) {
-    const m = (set: (typeof CAP_SETS)[number]) => capMask(caps[set], `config.json: ${where}.capabilities.${set}`);
-    before.push(['caps', m('effective'), m('permitted'), m('inheritable'), m('ambient')]);
-  }
+  if (caps) before.push(['caps', mask('effective'), mask('permitted'), mask('inheritable'), mask('ambient')]);
   if (proc.apparmorProfile) {
     if (!appArmorEnabled()) {
       throw new HakoError('unsupported', `config.json: ${where}.apparmorProfile "${proc.apparmorProfile}": AppArmor is not enabled on this host`);
@@ -58,7 +71,13 @@ export function processSteps(proc: SpecProcess, linux: SpecLinux, where = 'proce
     before.push(['selinux', proc.selinuxLabel]);
   }
   if (proc.noNewPrivileges) late.push(...seccomp);
-  return { beforeReady: before, beforeExec: late };
+  return { beforeReady: before, beforeExec: late, warnings };
+}
+
+let boundingCache: bigint | undefined;
+function ownBoundingSet(): bigint {
+  boundingCache ??= BigInt('0x' + (/^CapBnd:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'));
+  return boundingCache;
 }
 
 function rlimitSteps(rlimits: SpecProcess['rlimits'], where: string): Frame[] {

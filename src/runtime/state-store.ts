@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { HakoError, isErrno, systemError } from '../common/errors.ts';
 import { atomicWriteFile } from '../common/fs.ts';
-import type { CgroupPlacement } from './cgroups.ts';
+import { isFrozen as cgroupFrozen, type CgroupPlacement } from './cgroups.ts';
 import { isAlive } from './process-info.ts';
 import type { ContainerStatus, OciState, Spec } from './spec-types.ts';
 
@@ -102,18 +102,13 @@ export class StateStore {
   }
 }
 
+/** Paused = the container's freezer is frozen (v1 freezer, else cgroup v2's cgroup.freeze). */
 function isFrozen(cg: CgroupPlacement): boolean {
-  for (const dir of cg.dirs) {
-    try {
-      if (dir.includes('/freezer/')) return readFileSync(join(dir, 'freezer.state'), 'utf8').trim() === 'FROZEN';
-      if (existsSync(join(dir, 'cgroup.freeze')) && !cg.dirs.some((d) => d.includes('/freezer/'))) {
-        return readFileSync(join(dir, 'cgroup.freeze'), 'utf8').trim() === '1';
-      }
-    } catch {
-      // gone while we looked: not frozen
-    }
+  try {
+    return cgroupFrozen(cg);
+  } catch {
+    return false; // gone while we looked
   }
-  return false;
 }
 
 export function ociState(rec: ContainerRecord, status: ContainerStatus): OciState {

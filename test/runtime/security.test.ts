@@ -11,8 +11,8 @@ const maskOf = (list: string[]) => list.reduce((m, c) => m | (1n << BigInt(ALL_C
 describe('capabilities', () => {
   const probes = 'touch /tmp/f; chown 1000 /tmp/f 2>/dev/null && echo chown-ok || echo chown-denied; ' +
     'mknod /tmp/n c 1 3 2>/dev/null && echo mknod-ok || echo mknod-denied; ' +
-    'mount -t tmpfs none /mnt 2>/dev/null && echo mount-ok || echo mount-denied; ' +
-    'ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1; [ $? = 2 ] && echo raw-denied || echo raw-ok';
+    'mkdir -p /tmp/m; mount -t tmpfs none /tmp/m 2>/dev/null && echo mount-ok || echo mount-denied; ' +
+    'ping -c 1 -W 1 127.0.0.1 2>&1 | grep -q "permission denied" && echo raw-denied || echo raw-ok';
 
   test('with every capability the privileged operations work', () => {
     const r = runScript(`ip link set lo up; ${probes}`, (s) => (s.process!.capabilities = capsOf(ALL_CAPS)));
@@ -67,13 +67,14 @@ describe('seccomp', () => {
   });
 
   test('with no_new_privs the filter is installed last and still applies to a user process', () => {
-    const r = runScript('grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status; uname -n', (s) => {
+    const r = runScript('grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status; mkdir /tmp/by-user 2>&1', (s) => {
       s.process!.noNewPrivileges = true;
       s.process!.user = { uid: 1000, gid: 1000 };
-      s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['uname'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] };
+      s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] };
     });
     assert.equal(r.status, 1);
     assert.match(r.stdout, /NoNewPrivs:\s+1\nSeccomp:\s+2\n/);
+    assert.match(r.stdout, /can't create directory '\/tmp\/by-user': Permission denied/);
   });
 
   test('an unknown action is refused, naming the field', () => {

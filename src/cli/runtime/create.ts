@@ -25,6 +25,7 @@ export default async function create(args: string[], g: RuntimeGlobals): Promise
     pidFile: values['pid-file'],
     consoleSocket: values['console-socket'],
     noPivot: !!values['no-pivot'],
+    warn: g.warn,
     mode: 'create',
   });
   launch.detach();

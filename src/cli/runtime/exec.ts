@@ -39,7 +39,7 @@ export default async function exec(args: string[], g: RuntimeGlobals): Promise<n
   if (values.tty) process.terminal = true;
   return execInContainer(
     g.store,
-    { id, process, consoleSocket: values['console-socket'], pidFile: values['pid-file'], detach: !!values.detach, ignorePaused: !!values['ignore-paused'] },
+    { id, process, consoleSocket: values['console-socket'], pidFile: values['pid-file'], detach: !!values.detach, ignorePaused: !!values['ignore-paused'], warn: g.warn },
     g.log,
   );
 }

@@ -7,6 +7,8 @@ import { err, out } from '../output.ts';
 export interface RuntimeGlobals {
   store: StateStore;
   log: LogSink;
+  /** a warning for the log and stderr (the runtime spec's "log a warning") */
+  warn: (msg: string) => void;
 }
 
 type Verb = (args: string[], g: RuntimeGlobals) => Promise<number>;
@@ -20,6 +22,12 @@ const VERBS: Record<string, () => Promise<{ default: Verb }>> = {
   delete: () => import('./delete.ts'),
   list: () => import('./list.ts'),
   spec: () => import('./spec.ts'),
+  pause: () => import('./pause.ts'),
+  resume: () => import('./resume.ts'),
+  update: () => import('./update.ts'),
+  events: () => import('./events.ts'),
+  ps: () => import('./ps.ts'),
+  features: () => import('./features.ts'),
   exec: () => import('./exec.ts'),
 };
 
@@ -36,6 +44,12 @@ Commands:
   delete   delete a container and everything it holds (--force: even if running)
   list     list containers (--format table|json, --quiet)
   spec     write a new config.json
+  pause    freeze every process of a container
+  resume   thaw a paused container
+  update   change a running container's resource limits (flags or --resources JSON)
+  events   stream stats and OOM events as JSON lines (--stats: one stats object)
+  ps       list the processes of a container (--format json: their pids)
+  features print what this runtime supports, as JSON
   exec     run a new process in a running container
 
 Global options:
@@ -69,8 +83,11 @@ export async function main(argv: string[], prog: string): Promise<number> {
   if (typeof flags['log'] === 'string') logPath = flags['log'];
   if (flags['log-format'] === 'json' || flags['log-format'] === 'text') logFormat = flags['log-format'];
   else if (flags['log-format'] !== undefined) return usageError(prog, `unknown log format "${String(flags['log-format'])}" (text or json)`);
+  // From here on errors also go to --log: containerd shows the log's last error line,
+  // and without this it would show an older, unrelated one.
+  const log = createLog(logPath, logFormat);
   if (flags['systemd-cgroup'] && flags['systemd-cgroup'] !== 'false') {
-    return usageError(prog, '--systemd-cgroup is not supported: hako manages cgroupfs paths');
+    return usageError(prog, '--systemd-cgroup is not supported: hako manages cgroupfs paths', log);
   }
   if (flags['version']) {
     out(`${prog} version 0.1.0\nspec: 1.2.0\n`);
@@ -82,11 +99,14 @@ export async function main(argv: string[], prog: string): Promise<number> {
     return verb === undefined && !flags['help'] ? 1 : 0;
   }
   const load = VERBS[verb];
-  if (!load) return usageError(prog, `unknown command "${verb}" (see --help)`);
-  const log = createLog(logPath, logFormat);
+  if (!load) return usageError(prog, `unknown command "${verb}" (see --help)`, log);
   try {
     const mod = await load();
-    return await mod.default(argv.slice(i + 1), { store: new StateStore(root), log });
+    const warn = (msg: string) => {
+      log.warn(msg);
+      err(`${prog}: warning: ${msg}\n`);
+    };
+    return await mod.default(argv.slice(i + 1), { store: new StateStore(root), log, warn });
   } catch (e) {
     const msg = e instanceof HakoError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e);
     log.error(msg);
@@ -95,7 +115,8 @@ export async function main(argv: string[], prog: string): Promise<number> {
   }
 }
 
-function usageError(prog: string, msg: string): number {
+function usageError(prog: string, msg: string, log?: LogSink): number {
+  log?.error(msg);
   err(`${prog}: ${msg}\n`);
   return 1;
 }

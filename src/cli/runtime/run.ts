@@ -19,6 +19,7 @@ export default async function run(args: string[], g: RuntimeGlobals): Promise<nu
       pidFile: values['pid-file'],
       consoleSocket: values['console-socket'],
       noPivot: !!values['no-pivot'],
+      warn: g.warn,
       detach: !!values.detach,
       keep: !!values.keep,
     },
