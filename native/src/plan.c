@@ -148,6 +148,11 @@ static int check_label(const struct hx_frame *s, struct hx_error *e)
 	return s->f[1][0] ? 0 : hx_bad_field(s, strcmp(s->f[0], "apparmor") == 0 ? "profile" : "label", "", e);
 }
 
+static int check_chroot(const struct hx_frame *s, struct hx_error *e)
+{
+	return s->n == 1 || strcmp(s->f[1], "in-place") == 0 ? 0 : hx_bad_field(s, "variant", s->f[1], e);
+}
+
 static const struct spec specs[] = {
 	{ "join", PARENT, 2, 2, check_join },
 	{ "unshare-time", PARENT, 0, 0, NULL },
@@ -169,7 +174,7 @@ static const struct spec specs[] = {
 	{ "symlink", CHILD, 2, 2, NULL },
 	{ "hook", CHILD, 4, -1, check_hook },
 	{ "pivot-root", CHILD, 0, 0, NULL },
-	{ "chroot", CHILD, 0, 0, NULL },
+	{ "chroot", CHILD, 0, 1, check_chroot },
 	{ "mask", CHILD, 1, 1, NULL },
 	{ "readonly", CHILD, 1, 1, NULL },
 	{ "remount-ro", CHILD, 1, 1, NULL },

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -49,9 +50,13 @@ int hx_step_chroot(struct hx_ctx *c, const struct hx_frame *s, struct hx_error *
 {
 	const char *step = s->f[0];
 
+	/* in-place: the host's mount namespace is shared; moving a mount onto its "/"
+	 * would replace the host's root for everyone. */
+	bool in_place = s->n > 1;
+
 	if (chdir(c->rootfs) < 0)
 		return hx_fail(e, step, errno, "chdir %s: %s", c->rootfs, strerror(errno));
-	if (mount(c->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+	if (!in_place && mount(c->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
 		return hx_fail(e, step, errno, "move mount %s to /: %s", c->rootfs, strerror(errno));
 	if (chroot(".") < 0)
 		return hx_fail(e, step, errno, "chroot %s: %s", c->rootfs, strerror(errno));

@@ -56,6 +56,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
     owner: '',
     spec,
     cgroup: { path: cgPath, dirs: [] },
+    hostMounts: !spec.linux?.namespaces?.some((n) => n.type === 'mount'),
   };
   try {
     rec.cgroup = createCgroup(cgPath, hierarchies);

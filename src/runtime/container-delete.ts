@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HakoError } from '../common/errors.ts';
 import { sleepSync } from '../common/fs.ts';
+import { readMountinfo } from '../common/mountinfo.ts';
 import type { LogSink } from '../common/log.ts';
 import { cgroupPids, removeCgroup } from './cgroups.ts';
 import { runHooks } from './hooks.ts';
@@ -29,6 +31,7 @@ export async function destroyContainer(
   opts: { runPoststop: boolean; log?: LogSink },
 ): Promise<void> {
   killAll(rec);
+  if (rec.hostMounts) unmountUnder(rec.rootfs);
   removeCgroup(rec.cgroup);
   store.remove(rec.id);
   if (opts.runPoststop) {
@@ -69,6 +72,25 @@ function thaw(rec: ContainerRecord): void {
       if (dir.includes('/freezer/')) writeFileSync(join(dir, 'freezer.state'), 'THAWED');
     } catch {
       // no freezer, or already gone
+    }
+  }
+}
+
+/**
+ * A container that shares the host's mount namespace mounted on the host, inside its
+ * rootfs; take those mounts away, deepest first (Node has no umount(2): one umount run).
+ */
+function unmountUnder(rootfs: string): void {
+  // Mounts can be stacked on one path: each lazy umount takes only the top one.
+  for (let round = 0; round < 8; round++) {
+    const targets = readMountinfo()
+      .map((m) => m.mountPoint)
+      .filter((mp) => mp === rootfs || mp.startsWith(rootfs + '/'))
+      .reverse();
+    if (targets.length === 0) return;
+    const r = spawnSync('umount', ['--lazy', ...new Set(targets)], { encoding: 'utf8' });
+    if (r.status !== 0 && !/not mounted/.test(r.stderr ?? '')) {
+      throw new HakoError('system', `unmount the container's mounts under ${rootfs}: ${(r.stderr ?? '').trim()}`);
     }
   }
 }

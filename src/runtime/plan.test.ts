@@ -26,7 +26,10 @@ const names = (plan: readonly (readonly string[])[]) => plan.map((f) => f[0]);
 describe('launch plan', () => {
   test('joins by path in the parent, clones the new namespaces, ends with exec', () => {
     const plan = buildPlan(spec(), ctx);
-    assert.deepEqual(plan[0], ['join', 'net', '/proc/1/ns/net']);
+    const at = (name: string) => plan.findIndex((f) => f[0] === name);
+    assert.deepEqual(plan[at('join')], ['join', 'net', '/proc/1/ns/net']);
+    // host paths are opened before any namespace is joined
+    assert.ok(at('state-dir') < at('join') && at('join') < at('clone'));
     assert.deepEqual(plan.find((f) => f[0] === 'clone'), ['clone', 'user', 'mnt', 'pid']);
     assert.deepEqual(plan.at(-2), ['exec', 'sh']);
     assert.deepEqual(plan.at(-1), ['end']);

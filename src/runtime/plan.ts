@@ -72,6 +72,15 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Frame[] {
   const hooks = spec.hooks ?? {};
 
   const plan: Frame[] = [];
+  // Host paths first: once a joined mount namespace is entered they would resolve there.
+  if (proc.terminal) {
+    if (!ctx.consoleSocket) throw new HakoError('invalid-argument', 'process.terminal is true: --console-socket is required');
+    plan.push(['console-socket', ctx.consoleSocket]);
+  } else if (ctx.consoleSocket) {
+    throw new HakoError('invalid-argument', '--console-socket was given but process.terminal is false');
+  }
+  plan.push(...cgroupParentSteps(ctx.cgroup, linux.resources, ctx.hierarchies));
+  plan.push(['state-dir', ctx.stateDir]);
   for (const type of JOIN_ORDER) {
     const ns = nss.find((n) => n.type === type && n.path);
     if (ns?.path) plan.push(['join', NS_PLAN_NAME[type], ns.path]);
@@ -82,14 +91,6 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Frame[] {
       plan.push(['timens-offset', clock, String(off.secs ?? 0), String(off.nanosecs ?? 0)]);
     }
   }
-  if (proc.terminal) {
-    if (!ctx.consoleSocket) throw new HakoError('invalid-argument', 'process.terminal is true: --console-socket is required');
-    plan.push(['console-socket', ctx.consoleSocket]);
-  } else if (ctx.consoleSocket) {
-    throw new HakoError('invalid-argument', '--console-socket was given but process.terminal is false');
-  }
-  plan.push(...cgroupParentSteps(ctx.cgroup, linux.resources, ctx.hierarchies));
-  plan.push(['state-dir', ctx.stateDir]);
   plan.push(['mode', ctx.mode]);
   const cloneNs: NamespaceType[] = ['user', 'mount', 'pid', 'network', 'ipc', 'uts', 'cgroup'];
   plan.push(['clone', ...cloneNs.filter(isNew).map((t) => NS_PLAN_NAME[t])]);
@@ -101,15 +102,19 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Frame[] {
   rootfsSteps(plan, spec, ctx, newUser, isNew('cgroup'));
   if (hooks.prestart?.length || hooks.createRuntime?.length) plan.push(['sync', SYNC_CREATE_RUNTIME]);
   for (const h of hooks.createContainer ?? []) plan.push(hookStep(h, STATE_CREATING));
-  plan.push(ctx.noPivot ? ['chroot'] : ['pivot-root']);
-  if (linux.rootfsPropagation) plan.push(['propagation', '/', String(PROPAGATION[linux.rootfsPropagation])]);
+  // Without a mount namespace of its own the container shares the host's: never pivot
+  // or move mounts there (that would change the host's root), only chroot.
+  const ownMountNs = nss.some((n) => n.type === 'mount');
+  plan.push(!ownMountNs ? ['chroot', 'in-place'] : ctx.noPivot ? ['chroot'] : ['pivot-root']);
+  if (linux.rootfsPropagation && ownMountNs) plan.push(['propagation', '/', String(PROPAGATION[linux.rootfsPropagation])]);
   // Before readonlyPaths: Docker always has /proc/sys among them, and sets sysctls.
   plan.push(...sysctlSteps(linux.sysctl, (t) => isNew(t)));
   if (proc.terminal) plan.push(['console']);
   for (const p of linux.maskedPaths ?? []) plan.push(['mask', p]);
   for (const p of linux.readonlyPaths ?? []) plan.push(['readonly', p]);
-  if (spec.hostname !== undefined && isNew('uts')) plan.push(['hostname', spec.hostname]);
-  if (spec.domainname !== undefined && isNew('uts')) plan.push(['domainname', spec.domainname]);
+  // In the container's uts namespace, new or joined (validation refuses the host's).
+  if (spec.hostname !== undefined) plan.push(['hostname', spec.hostname]);
+  if (spec.domainname !== undefined) plan.push(['domainname', spec.domainname]);
   if (spec.root?.readonly) plan.push(['remount-ro', '/']);
   const steps = processSteps(proc, linux);
   steps.warnings.forEach((w) => ctx.warn?.(w));
@@ -125,9 +130,11 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Frame[] {
 
 function rootfsSteps(plan: Frame[], spec: Spec, ctx: PlanContext, newUser: boolean, newCgroupNs: boolean): void {
   const linux = spec.linux ?? {};
-  // Nothing mounted in the container may propagate back to the host.
-  plan.push(['propagation', '/', String(MS.REC | MS.SLAVE)]);
-  plan.push(['propagation', ctx.rootfsMountPoint, String(MS.PRIVATE)]);
+  if ((linux.namespaces ?? []).some((n) => n.type === 'mount')) {
+    // Nothing mounted in the container may propagate back to the host.
+    plan.push(['propagation', '/', String(MS.REC | MS.SLAVE)]);
+    plan.push(['propagation', ctx.rootfsMountPoint, String(MS.PRIVATE)]);
+  }
   plan.push(['rootfs', ctx.rootfs]);
   plan.push(['bind-self', ctx.rootfs]);
   const mounts = spec.mounts ?? [];

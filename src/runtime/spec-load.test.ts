@@ -25,7 +25,6 @@ describe('config.json validation names the offending field', () => {
   test('uid', () => rejects((s) => (s.process.user.uid = -1), /uid and gid/));
   test('namespace type', () => rejects((s) => s.linux.namespaces.push({ type: 'nope' }), /linux\.namespaces\[2\]: unknown namespace type "nope"/));
   test('duplicate namespace', () => rejects((s) => s.linux.namespaces.push({ type: 'pid' }), /"pid" appears twice/));
-  test('mount namespace required', () => rejects((s) => (s.linux.namespaces = [{ type: 'pid' }]), /must include a mount namespace/));
   test('hostname needs a uts namespace', () => rejects((s) => (s.hostname = 'h'), /no uts namespace of its own/));
   test('user ns needs maps', () => rejects((s) => s.linux.namespaces.push({ type: 'user' }), /needs linux\.uidMappings/));
   test('hook paths', () => rejects((s) => (s.hooks = { poststart: [{ path: 'rel' }] }), /hooks\.poststart\[0\]\.path must be an absolute path/));

@@ -132,8 +132,6 @@ function validateLinux(linux: unknown, spec: Record<string, unknown>): void {
     }
   });
   const own = (t: string) => nss.some((ns) => isObject(ns) && ns['type'] === t && !ns['path']);
-  if (!seen.has('mount')) fail('linux.namespaces must include a mount namespace');
-  if (!own('mount')) fail('linux.namespaces: joining an existing mount namespace is not supported (the rootfs is set up in a new one)');
   // A joined uts namespace may be renamed too (runc does so): only the host's may not.
   if (spec['hostname'] && !seen.has('uts')) fail('hostname is set but the container has no uts namespace of its own');
   if (spec['domainname'] && !seen.has('uts')) fail('domainname is set but the container has no uts namespace of its own');

@@ -21,6 +21,8 @@ export interface ContainerRecord {
   owner: string;
   spec: Spec;
   cgroup: CgroupPlacement;
+  /** no mount namespace of its own: its mounts live on the host, under rootfs */
+  hostMounts?: boolean;
 }
 
 export function validateId(id: string | undefined): string {

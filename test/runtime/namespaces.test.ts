@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
-import { baseSpec, Bundle, runScript } from '../helpers/bundle.ts';
+import { baseSpec, Bundle, REPO, runScript } from '../helpers/bundle.ts';
 import type { NamespaceType } from '../../src/runtime/spec-types.ts';
 
 const PROC_NAME: Record<NamespaceType, string> = {
@@ -82,6 +85,34 @@ describe('namespaces', () => {
     assert.ok(Number(r.stdout.split(' ')[0]) > 86400 * 365, r.stdout);
   });
 
+  test('without a mount namespace the container shares the host\'s, and delete takes its mounts away', () => {
+    let rootfs = '';
+    const r = runScript('readlink /proc/self/ns/mnt; cat /proc/self/mounts | grep -c " /proc "', (s, b) => {
+      rootfs = b.rootfs;
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.split('\n')[0], readlinkSync('/proc/self/ns/mnt'));
+    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(rootfs), 'no mount left under the rootfs');
+    assert.ok(existsSync(join(REPO, 'package.json')), 'the host root is untouched');
+  });
+
+  test('a mount namespace joined by path gets the rootfs set up inside it', async () => {
+    const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sleep', '60'], { stdio: 'ignore' });
+    try {
+      await delay(200);
+      const nsPath = `/proc/${holder.pid}/ns/mnt`;
+      const r = runScript('readlink /proc/self/ns/mnt; hostname', (s) => {
+        s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount').concat({ type: 'mount', path: nsPath });
+        s.hostname = 'in-joined-mnt';
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, `${readlinkSync(nsPath)}\nin-joined-mnt\n`);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
   describe('joining an existing namespace by path', () => {
     const holder = new Bundle(baseSpec('sleep 60'));
     after(() => holder.cleanup());
@@ -89,7 +120,7 @@ describe('namespaces', () => {
     test('the joined namespaces match the holder container, the new ones do not', () => {
       assert.equal(holder.hako(['create', '-b', holder.dir, holder.id]).status, 0);
       const pid = holder.state().pid;
-      const r = runScript(script, (s) => {
+      const r = runScript(`${script}; echo hostname $(hostname)`, (s) => {
         s.linux!.namespaces = [
           { type: 'mount' },
           { type: 'pid' },
@@ -97,11 +128,12 @@ describe('namespaces', () => {
           { type: 'ipc', path: `/proc/${pid}/ns/ipc` },
           { type: 'uts', path: `/proc/${pid}/ns/uts` },
         ];
-        delete s.hostname;
+        s.hostname = 'renamed-joined-uts'; // allowed: the uts namespace is the container's, not the host's
       });
       assert.equal(r.status, 0, r.stderr);
       const links = parseLinks(r.stdout);
       for (const t of ['net', 'ipc', 'uts']) assert.equal(links.get(t), readlinkSync(`/proc/${pid}/ns/${t}`), t);
+      assert.equal(links.get('hostname'), 'renamed-joined-uts');
       for (const t of ['pid', 'mnt']) assert.notEqual(links.get(t), readlinkSync(`/proc/${pid}/ns/${t}`), t);
     });
   });
