@@ -4,7 +4,7 @@ import type { LogSink } from '../common/log.ts';
 import { joinCgroup, returnToOwnCgroup } from './cgroups.ts';
 import { Launch } from './executor.ts';
 import { JOIN_ORDER, NS_PLAN_NAME } from './plan.ts';
-import { processSteps } from './process-steps.ts';
+import { consoleSocketSteps, processSteps } from './process-steps.ts';
 import { exitCode, forwardSignals } from './signal-forward.ts';
 import type { SpecProcess } from './spec-types.ts';
 import type { ContainerRecord, StateStore } from './state-store.ts';
@@ -64,13 +64,7 @@ function execPlan(rec: ContainerRecord, opts: ExecOptions): Frame[] {
   const proc = opts.process;
   const linux = rec.spec.linux ?? {};
   const plan: Frame[] = [];
-  // The socket is a host path: connect before joining the container's mount namespace.
-  if (proc.terminal) {
-    if (!opts.consoleSocket) throw new HakoError('invalid-argument', 'exec with a terminal (-t) needs --console-socket');
-    plan.push(['console-socket', opts.consoleSocket]);
-  } else if (opts.consoleSocket) {
-    throw new HakoError('invalid-argument', '--console-socket was given without a terminal (-t)');
-  }
+  plan.push(...consoleSocketSteps(proc.terminal, opts.consoleSocket));
   for (const type of JOIN_ORDER) {
     const ns = linux.namespaces?.find((n) => n.type === type);
     if (!ns) continue;

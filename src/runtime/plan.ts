@@ -3,7 +3,7 @@ import { isAbsolute, join, posix, resolve } from 'node:path';
 import { HakoError } from '../common/errors.ts';
 import { cgroupParentSteps, type CgroupPlacement, type Hierarchy } from './cgroups.ts';
 import { MS, PROPAGATION, parseMountOptions } from './mount-flags.ts';
-import { processSteps, sysctlSteps } from './process-steps.ts';
+import { consoleSocketSteps, processSteps, sysctlSteps } from './process-steps.ts';
 import type { NamespaceType, Spec, SpecHook, SpecMount } from './spec-types.ts';
 import type { Frame } from './wire.ts';
 
@@ -73,12 +73,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Frame[] {
 
   const plan: Frame[] = [];
   // Host paths first: once a joined mount namespace is entered they would resolve there.
-  if (proc.terminal) {
-    if (!ctx.consoleSocket) throw new HakoError('invalid-argument', 'process.terminal is true: --console-socket is required');
-    plan.push(['console-socket', ctx.consoleSocket]);
-  } else if (ctx.consoleSocket) {
-    throw new HakoError('invalid-argument', '--console-socket was given but process.terminal is false');
-  }
+  plan.push(...consoleSocketSteps(proc.terminal, ctx.consoleSocket));
   plan.push(...cgroupParentSteps(ctx.cgroup, linux.resources, ctx.hierarchies));
   plan.push(['state-dir', ctx.stateDir]);
   for (const type of JOIN_ORDER) {

@@ -129,3 +129,13 @@ export function sysctlSteps(sysctl: Record<string, string> | undefined, ownsNs: 
     return ['sysctl', key, value];
   });
 }
+
+/**
+ * The console socket, for a process with a terminal: a host path, so it is connected
+ * before any namespace is joined. A terminal needs one; a socket needs a terminal.
+ */
+export function consoleSocketSteps(terminal: boolean | undefined, socket: string | undefined): Frame[] {
+  if (terminal && !socket) throw new HakoError('invalid-argument', 'the process has a terminal: --console-socket is required');
+  if (!terminal && socket) throw new HakoError('invalid-argument', '--console-socket was given but the process has no terminal');
+  return socket ? [['console-socket', socket]] : [];
+}

@@ -16,18 +16,24 @@ export function checkPreserveFds(value: string | undefined): void {
   if (value !== undefined && value !== '0') throw new HakoError('unsupported', '--preserve-fds is not supported yet');
 }
 
-export default async function create(args: string[], g: RuntimeGlobals): Promise<number> {
-  const { values, positionals } = parseVerb('create', args, CREATE_OPTIONS, { min: 1, max: 1, usage: 'create [options] CONTAINER_ID' });
+type CreateValues = ReturnType<typeof parseVerb<typeof CREATE_OPTIONS>>['values'];
+
+/** The options `create` and `run` share, from their parsed flags. */
+export function createOptionsFrom(values: CreateValues, id: string, g: RuntimeGlobals) {
   checkPreserveFds(values['preserve-fds']);
-  const { launch } = await createContainer(g.store, {
-    id: positionals[0]!,
+  return {
+    id,
     bundle: values.bundle,
     pidFile: values['pid-file'],
     consoleSocket: values['console-socket'],
     noPivot: !!values['no-pivot'],
     warn: g.warn,
-    mode: 'create',
-  });
+  };
+}
+
+export default async function create(args: string[], g: RuntimeGlobals): Promise<number> {
+  const { values, positionals } = parseVerb('create', args, CREATE_OPTIONS, { min: 1, max: 1, usage: 'create [options] CONTAINER_ID' });
+  const { launch } = await createContainer(g.store, { ...createOptionsFrom(values, positionals[0]!, g), mode: 'create' });
   launch.detach();
   return 0;
 }
