@@ -1,0 +1,476 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { HakoError, systemError } from '../common/errors.ts';
+
+/**
+ * What hako knows about images, their names and their layers, in one SQLite database
+ * (root/metadata.db). Several hako processes use it at once: WAL lets readers go on while
+ * one writes, busy_timeout makes a writer wait for another instead of failing, and every
+ * change is one `BEGIN IMMEDIATE` transaction (taking the write lock up front, so no
+ * read-then-write upgrade can fail with SQLITE_BUSY halfway).
+ *
+ * Layers are keyed by chain id and counted: refcount = the number of images whose layer
+ * list contains the chain. An image that uses a chain uses all of its parents too, so a
+ * parent's count is never below its child's, and removing an image frees a top part of
+ * its chain at most.
+ */
+
+// Storage sits below image/ and does not import it: ids are checked here on their own.
+const DIGEST_RE = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
+const NAME_RE = /^[^\s\x00-\x1f\x7f]{1,1024}$/;
+const DEFAULT_BUSY_TIMEOUT_MS = 30_000;
+
+export interface NewImage {
+  /** the config digest */
+  id: string;
+  manifestDigest: string;
+  /** the manifest's media type */
+  mediaType: string;
+  /** the index the manifest was chosen from, when there was one */
+  indexDigest?: string;
+  /** the image's creation time, from its config */
+  created?: string;
+  /** defaults to the sum of the layer sizes */
+  size?: number;
+  os?: string;
+  architecture?: string;
+  variant?: string;
+}
+
+export interface NewLayer {
+  chainId: string;
+  diffId: string;
+  /** unpacked size in bytes, when known */
+  size?: number;
+}
+
+export interface ImageRecord {
+  id: string;
+  manifestDigest: string;
+  mediaType: string;
+  indexDigest: string | null;
+  created: string | null;
+  /** when this store got it */
+  added: string;
+  size: number;
+  os: string | null;
+  architecture: string | null;
+  variant: string | null;
+  names: string[];
+}
+
+export interface LayerRecord {
+  chainId: string;
+  diffId: string;
+  parent: string | null;
+  size: number | null;
+  refcount: number;
+}
+
+export interface AddImageResult {
+  /** false when the image was already there (only its names were added) */
+  added: boolean;
+  /** names that pointed at another image before and now point at this one */
+  retagged: { name: string; previous: string }[];
+}
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Append only: a released migration is never edited; a change is a new version. */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'images, names, layers',
+    sql: `
+      CREATE TABLE images (
+        id              TEXT PRIMARY KEY,
+        manifest_digest TEXT NOT NULL,
+        media_type      TEXT NOT NULL,
+        index_digest    TEXT,
+        created         TEXT,
+        added           TEXT NOT NULL,
+        size            INTEGER NOT NULL,
+        os              TEXT,
+        architecture    TEXT,
+        variant         TEXT
+      );
+      CREATE INDEX images_manifest ON images(manifest_digest);
+      CREATE TABLE names (
+        name     TEXT PRIMARY KEY,
+        image_id TEXT NOT NULL REFERENCES images(id),
+        added    TEXT NOT NULL
+      );
+      CREATE INDEX names_image ON names(image_id);
+      CREATE TABLE layers (
+        chain_id TEXT PRIMARY KEY,
+        diff_id  TEXT NOT NULL,
+        parent   TEXT REFERENCES layers(chain_id),
+        size     INTEGER,
+        refcount INTEGER NOT NULL CHECK (refcount >= 0)
+      );
+      CREATE TABLE image_layers (
+        image_id TEXT NOT NULL REFERENCES images(id),
+        idx      INTEGER NOT NULL,
+        chain_id TEXT NOT NULL REFERENCES layers(chain_id),
+        PRIMARY KEY (image_id, idx)
+      );
+      CREATE INDEX image_layers_chain ON image_layers(chain_id);
+    `,
+  },
+  // Next: containers (id, name, image_id REFERENCES images, …) so an image in use cannot go.
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+function checkDigest(value: unknown, what: string): string {
+  if (typeof value !== 'string' || !DIGEST_RE.test(value)) {
+    throw new HakoError('invalid-argument', `${what}: invalid digest ${JSON.stringify(String(value)).slice(0, 160)}`);
+  }
+  return value;
+}
+
+function checkName(name: string): string {
+  if (!NAME_RE.test(name)) throw new HakoError('invalid-argument', `invalid image name ${JSON.stringify(name).slice(0, 160)}`);
+  return name;
+}
+
+function checkSize(size: unknown, what: string): void {
+  if (size !== undefined && !(Number.isSafeInteger(size) && (size as number) >= 0)) {
+    throw new HakoError('invalid-argument', `${what} must be a non-negative integer, got ${JSON.stringify(size)}`);
+  }
+}
+
+type Row = Record<string, unknown>;
+
+export class MetadataStore {
+  readonly path: string;
+  private readonly db: DatabaseSync;
+  private readonly stmts = new Map<string, StatementSync>();
+  private inTx = false;
+
+  constructor(root: string, options: { busyTimeoutMs?: number } = {}) {
+    this.path = join(root, 'metadata.db');
+    try {
+      mkdirSync(root, { recursive: true, mode: 0o711 });
+      this.db = new DatabaseSync(this.path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
+    } catch (err) {
+      throw this.wrap(err, 'open');
+    }
+    try {
+      // WAL persists in the file; setting it again is a cheap no-op.
+      this.db.exec('PRAGMA journal_mode = WAL');
+      // FULL: a commit is on disk when it returns, as the blobs it points to are.
+      this.db.exec('PRAGMA synchronous = FULL');
+      this.db.exec('PRAGMA foreign_keys = ON');
+      this.migrate();
+    } catch (err) {
+      this.db.close();
+      throw this.wrap(err, 'open');
+    }
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  schemaVersion(): number {
+    return Number((this.q('PRAGMA user_version').get() as Row)['user_version']);
+  }
+
+  /**
+   * Records an image with its layers (bottom first) and names. The layers' refcounts go
+   * up by one each, rows are created for new chains. Adding an image that is already
+   * there only adds the names.
+   */
+  addImage(image: NewImage, layers: readonly NewLayer[], names: readonly string[] = []): AddImageResult {
+    checkDigest(image.id, 'image id');
+    checkDigest(image.manifestDigest, 'manifest digest');
+    if (image.indexDigest !== undefined) checkDigest(image.indexDigest, 'index digest');
+    if (typeof image.mediaType !== 'string' || image.mediaType === '') throw new HakoError('invalid-argument', 'image media type is missing');
+    checkSize(image.size, 'image size');
+    layers.forEach((l, i) => {
+      checkDigest(l.chainId, `layers[${i}].chainId`);
+      checkDigest(l.diffId, `layers[${i}].diffId`);
+      checkSize(l.size, `layers[${i}].size`);
+    });
+    if (layers[0] && layers[0].chainId !== layers[0].diffId) {
+      throw new HakoError('invalid-argument', 'layers[0]: the chain id of the bottom layer is its diff id');
+    }
+    names.forEach(checkName);
+
+    return this.tx(() => {
+      const existing = this.q('SELECT id FROM images WHERE id = ?').get(image.id);
+      if (!existing) {
+        const size = image.size ?? layers.reduce((sum, l) => sum + (l.size ?? 0), 0);
+        this.q(
+          `INSERT INTO images (id, manifest_digest, media_type, index_digest, created, added, size, os, architecture, variant)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          image.id,
+          image.manifestDigest,
+          image.mediaType,
+          image.indexDigest ?? null,
+          image.created ?? null,
+          new Date().toISOString(),
+          size,
+          image.os ?? null,
+          image.architecture ?? null,
+          image.variant ?? null,
+        );
+        layers.forEach((l, i) => {
+          const parent = i === 0 ? null : layers[i - 1]!.chainId;
+          const row = this.q('SELECT diff_id, parent FROM layers WHERE chain_id = ?').get(l.chainId) as Row | undefined;
+          if (row) {
+            if (row['diff_id'] !== l.diffId || row['parent'] !== parent) {
+              throw new HakoError('invalid-state', `layer ${l.chainId} is recorded with another diff id or parent; the metadata database is inconsistent`);
+            }
+            this.q('UPDATE layers SET refcount = refcount + 1, size = coalesce(size, ?) WHERE chain_id = ?').run(l.size ?? null, l.chainId);
+          } else {
+            this.q('INSERT INTO layers (chain_id, diff_id, parent, size, refcount) VALUES (?, ?, ?, ?, 1)').run(l.chainId, l.diffId, parent, l.size ?? null);
+          }
+          this.q('INSERT INTO image_layers (image_id, idx, chain_id) VALUES (?, ?, ?)').run(image.id, i, l.chainId);
+        });
+      } else {
+        const known = this.layersOf(image.id).map((l) => l.chainId);
+        if (known.join() !== layers.map((l) => l.chainId).join()) {
+          throw new HakoError('invalid-state', `image ${image.id} is already recorded with other layers`);
+        }
+      }
+      const retagged: AddImageResult['retagged'] = [];
+      for (const name of names) {
+        const previous = this.setName(name, image.id);
+        if (previous) retagged.push({ name, previous });
+      }
+      return { added: !existing, retagged };
+    });
+  }
+
+  /** Points `name` at an image; returns the image it pointed at before, if another. */
+  tag(name: string, imageId: string): string | undefined {
+    checkName(name);
+    checkDigest(imageId, 'image id');
+    return this.tx(() => {
+      if (!this.q('SELECT 1 FROM images WHERE id = ?').get(imageId)) throw new HakoError('not-found', `no such image: ${imageId}`);
+      return this.setName(name, imageId);
+    });
+  }
+
+  /** Removes a name; returns the image it pointed at. The image itself stays. */
+  untag(name: string): string {
+    return this.tx(() => {
+      const row = this.q('SELECT image_id FROM names WHERE name = ?').get(name) as Row | undefined;
+      if (!row) throw new HakoError('not-found', `no such image: ${name}`);
+      this.q('DELETE FROM names WHERE name = ?').run(name);
+      return row['image_id'] as string;
+    });
+  }
+
+  /**
+   * Removes an image and its names. Returns the chain ids that no image uses any more,
+   * top layer first: the caller deletes those snapshots (in that order), and only those.
+   */
+  removeImage(id: string): string[] {
+    checkDigest(id, 'image id');
+    return this.tx(() => {
+      const chains = this.layersOf(id).map((l) => l.chainId);
+      if (!this.q('SELECT 1 FROM images WHERE id = ?').get(id)) throw new HakoError('not-found', `no such image: ${id}`);
+      this.q('DELETE FROM names WHERE image_id = ?').run(id);
+      this.q('DELETE FROM image_layers WHERE image_id = ?').run(id);
+      this.q('DELETE FROM images WHERE id = ?').run(id);
+      const freed: string[] = [];
+      for (const chain of chains.reverse()) {
+        const row = this.q('UPDATE layers SET refcount = refcount - 1 WHERE chain_id = ? RETURNING refcount').get(chain) as Row;
+        if (row['refcount'] === 0) {
+          this.q('DELETE FROM layers WHERE chain_id = ?').run(chain);
+          freed.push(chain);
+        }
+      }
+      return freed;
+    });
+  }
+
+  getImage(id: string): ImageRecord | undefined {
+    const row = this.q('SELECT * FROM images WHERE id = ?').get(id) as Row | undefined;
+    return row && this.toImage(row, this.namesOf(id));
+  }
+
+  namesOf(id: string): string[] {
+    return this.q('SELECT name FROM names WHERE image_id = ? ORDER BY name').all(id).map((r) => (r as Row)['name'] as string);
+  }
+
+  /** All images, newest first, each with its names. */
+  listImages(): ImageRecord[] {
+    const names = new Map<string, string[]>();
+    for (const r of this.q('SELECT name, image_id FROM names ORDER BY name').all() as Row[]) {
+      const id = r['image_id'] as string;
+      names.set(id, [...(names.get(id) ?? []), r['name'] as string]);
+    }
+    return (this.q('SELECT * FROM images ORDER BY added DESC, id').all() as Row[]).map((r) => this.toImage(r, names.get(r['id'] as string) ?? []));
+  }
+
+  /** The image's layers, bottom first. */
+  layersOf(id: string): LayerRecord[] {
+    return (
+      this.q(
+        `SELECT l.* FROM image_layers il JOIN layers l ON l.chain_id = il.chain_id
+         WHERE il.image_id = ? ORDER BY il.idx`,
+      ).all(id) as Row[]
+    ).map(toLayer);
+  }
+
+  getLayer(chainId: string): LayerRecord | undefined {
+    const row = this.q('SELECT * FROM layers WHERE chain_id = ?').get(chainId) as Row | undefined;
+    return row && toLayer(row);
+  }
+
+  /** Records a layer's unpacked size once it is known. */
+  setLayerSize(chainId: string, size: number): void {
+    checkSize(size, 'layer size');
+    this.tx(() => {
+      if (this.q('UPDATE layers SET size = ? WHERE chain_id = ?').run(size, chainId).changes === 0) {
+        throw new HakoError('not-found', `no such layer: ${chainId}`);
+      }
+    });
+  }
+
+  /**
+   * Finds an image as Docker does: a full id (with or without "sha256:"), then a name
+   * (`name` is the reference normalised by the caller, e.g. docker.io/library/busybox:latest;
+   * default `ref` itself), then name@digest by the manifest or index digest it was pulled
+   * with, then a unique id prefix of at least 4 hex digits.
+   */
+  resolve(ref: string, name: string = ref): ImageRecord {
+    const full = /^[0-9a-f]{64}$/.test(ref) ? `sha256:${ref}` : ref;
+    if (DIGEST_RE.test(full)) {
+      const img = this.getImage(full);
+      if (img) return img;
+    }
+    const named = this.q('SELECT image_id FROM names WHERE name = ?').get(name) as Row | undefined;
+    if (named) return this.getImage(named['image_id'] as string)!;
+    const at = name.lastIndexOf('@');
+    if (at > 0 && DIGEST_RE.test(name.slice(at + 1))) {
+      const [repo, digest] = [name.slice(0, at), name.slice(at + 1)];
+      const rows = this.q(
+        `SELECT DISTINCT i.id FROM images i JOIN names n ON n.image_id = i.id
+         WHERE (i.manifest_digest = ? OR i.index_digest = ?)
+           AND (substr(n.name, 1, length(?) + 1) IN (? || ':', ? || '@'))`,
+      ).all(digest, digest, repo, repo, repo) as Row[];
+      if (rows.length === 1) return this.getImage(rows[0]!['id'] as string)!;
+    }
+    const prefix = /^(sha256:)?([0-9a-f]{4,63})$/.exec(ref);
+    if (prefix) {
+      const rows = this.q("SELECT id FROM images WHERE id >= ? AND id < ? ORDER BY id LIMIT 6").all(
+        `sha256:${prefix[2]}`,
+        `sha256:${prefix[2]}g`, // 'g' sorts after every hex digit: the range is the prefix
+      ) as Row[];
+      if (rows.length === 1) return this.getImage(rows[0]!['id'] as string)!;
+      if (rows.length > 1) {
+        const ids = rows.slice(0, 5).map((r) => (r['id'] as string).slice(7, 19));
+        throw new HakoError('invalid-argument', `short id "${prefix[2]}" is ambiguous: it matches ${ids.join(', ')}${rows.length > 5 ? ', …' : ''}; give more digits`);
+      }
+    }
+    throw new HakoError('not-found', `no such image: ${ref}`);
+  }
+
+  private setName(name: string, imageId: string): string | undefined {
+    const row = this.q('SELECT image_id FROM names WHERE name = ?').get(name) as Row | undefined;
+    if (row?.['image_id'] === imageId) return undefined;
+    this.q(
+      `INSERT INTO names (name, image_id, added) VALUES (?, ?, ?)
+       ON CONFLICT(name) DO UPDATE SET image_id = excluded.image_id, added = excluded.added`,
+    ).run(name, imageId, new Date().toISOString());
+    return row?.['image_id'] as string | undefined;
+  }
+
+  private toImage(r: Row, names: string[]): ImageRecord {
+    return {
+      id: r['id'] as string,
+      manifestDigest: r['manifest_digest'] as string,
+      mediaType: r['media_type'] as string,
+      indexDigest: (r['index_digest'] as string | null) ?? null,
+      created: (r['created'] as string | null) ?? null,
+      added: r['added'] as string,
+      size: Number(r['size']),
+      os: (r['os'] as string | null) ?? null,
+      architecture: (r['architecture'] as string | null) ?? null,
+      variant: (r['variant'] as string | null) ?? null,
+      names,
+    };
+  }
+
+  /** Runs fn in one write transaction: all of it is committed, or none of it. */
+  private tx<T>(fn: () => T): T {
+    if (this.inTx) return fn();
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      throw this.wrap(err, 'begin a transaction in');
+    }
+    this.inTx = true;
+    try {
+      const result = fn();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw this.wrap(err, 'update');
+    } finally {
+      this.inTx = false;
+    }
+  }
+
+  private migrate(): void {
+    const current = this.schemaVersion();
+    if (current === SCHEMA_VERSION) return; // the common case: no write lock needed
+    this.tx(() => {
+      this.db.exec(`CREATE TABLE IF NOT EXISTS migrations (
+        version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)`);
+      // Read again under the lock: another process may have migrated meanwhile.
+      const done = Number((this.q('SELECT coalesce(max(version), 0) AS v FROM migrations').get() as Row)['v']);
+      if (done > SCHEMA_VERSION) {
+        throw new HakoError('unsupported', `${this.path} has schema version ${done}, newer than this hako knows (${SCHEMA_VERSION}); use a newer hako`);
+      }
+      for (const m of MIGRATIONS) {
+        if (m.version <= done) continue;
+        this.db.exec(m.sql);
+        this.q('INSERT INTO migrations (version, name, applied) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+      }
+      this.db.exec(`PRAGMA user_version = ${Math.max(done, SCHEMA_VERSION)}`);
+    });
+  }
+
+  private q(sql: string): StatementSync {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  private wrap(err: unknown, what: string): HakoError {
+    if (err instanceof HakoError) return err;
+    const e = err as { code?: string; errstr?: string; message?: string };
+    if (e?.code === 'ERR_SQLITE_ERROR') return new HakoError('system', `${what} ${this.path}: ${e.message}`, { cause: err });
+    return systemError(err, `${what} ${this.path}`);
+  }
+}
+
+function toLayer(r: Row): LayerRecord {
+  return {
+    chainId: r['chain_id'] as string,
+    diffId: r['diff_id'] as string,
+    parent: (r['parent'] as string | null) ?? null,
+    size: r['size'] === null ? null : Number(r['size']),
+    refcount: Number(r['refcount']),
+  };
+}
