@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { HakoError } from '../common/errors.ts';
 import { quote } from './digest.ts';
 import { resolveUser } from './passwd.ts';
+import type { HealthConfig } from './manifest.ts';
 
 /**
  * An image's config (the `config` object of the OCI/Docker image config) → the parts of an
@@ -29,14 +30,7 @@ export interface ImageRuntimeConfig {
   Shell?: string[] | null;
 }
 
-export interface ImageHealthcheck {
-  Test?: string[] | null;
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  StartInterval?: number;
-  Retries?: number;
-}
+export type ImageHealthcheck = HealthConfig;
 
 /** What `run`/`create` flags can override. */
 export interface RunOverrides {

@@ -24,33 +24,26 @@ export interface SavedImage {
  * `<diff id hex>/layer.tar` per layer, uncompressed, and manifest.json naming them.
  */
 export async function writeDockerArchive(images: SavedImage[], store: ContentStore, out: NodeJS.WritableStream): Promise<void> {
-  const tar = pack();
-  const done = pipeline(tar, out);
   const scratch = mkdtempSync(join(tmpdir(), 'hako-save-'));
   try {
-    const written = new Set<string>();
-    const manifest: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
-    for (const img of images) {
-      const configName = `${parseDigest(img.manifest.config.digest).hex}.json`;
-      if (!written.has(configName)) await addBlob(tar, configName, store, img.manifest.config.digest);
-      written.add(configName);
-      const layers: string[] = [];
-      for (const [i, l] of img.manifest.layers.entries()) {
-        const diffId = img.config.rootfs.diff_ids[i]!;
-        const name = `${parseDigest(diffId).hex}/layer.tar`;
-        if (!written.has(name)) await addLayer(tar, name, store, l.digest, l.mediaType, scratch);
-        written.add(name);
-        layers.push(name);
+    await intoTar(out, async (tar) => {
+      const written = new Set<string>();
+      const manifest: { Config: string; RepoTags: string[]; Layers: string[] }[] = [];
+      for (const img of images) {
+        const configName = `${parseDigest(img.manifest.config.digest).hex}.json`;
+        if (!written.has(configName)) await addBlob(tar, configName, store, img.manifest.config.digest);
+        written.add(configName);
+        const layers: string[] = [];
+        for (const [i, l] of img.manifest.layers.entries()) {
+          const name = `${parseDigest(img.config.rootfs.diff_ids[i]!).hex}/layer.tar`;
+          if (!written.has(name)) await addLayer(tar, name, store, l.digest, l.mediaType, scratch);
+          written.add(name);
+          layers.push(name);
+        }
+        manifest.push({ Config: configName, RepoTags: img.names, Layers: layers });
       }
-      manifest.push({ Config: configName, RepoTags: img.names, Layers: layers });
-    }
-    await addBytes(tar, 'manifest.json', Buffer.from(JSON.stringify(manifest)));
-    tar.finalize();
-    await done;
-  } catch (err) {
-    tar.destroy(err as Error);
-    await done.catch(() => {});
-    throw err;
+      await addBytes(tar, 'manifest.json', Buffer.from(JSON.stringify(manifest)));
+    });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -59,18 +52,22 @@ export async function writeDockerArchive(images: SavedImage[], store: ContentSto
 /** An OCI image layout, as a tar stream: oci-layout, index.json and blobs as stored. */
 export async function writeOciLayoutTar(saved: SavedImage[], store: ContentStore, out: NodeJS.WritableStream): Promise<void> {
   const images = await asOci(saved, store);
-  const tar = pack();
-  const done = pipeline(tar, out);
-  try {
+  await intoTar(out, async (tar) => {
     await addBytes(tar, 'oci-layout', Buffer.from(OCI_LAYOUT));
     await addBytes(tar, 'index.json', Buffer.from(JSON.stringify(indexFor(images, store))));
-    const seen = new Set<string>();
-    for (const digest of blobsOf(images)) {
-      if (seen.has(digest)) continue;
-      seen.add(digest);
+    for (const digest of new Set(blobsOf(images))) {
       const { algorithm, hex } = parseDigest(digest);
       await addBlob(tar, `blobs/${algorithm}/${hex}`, store, digest);
     }
+  });
+}
+
+/** Packs what fill adds into out; on any error the stream is torn down, never left half-open. */
+async function intoTar(out: NodeJS.WritableStream, fill: (tar: Pack) => Promise<void>): Promise<void> {
+  const tar = pack();
+  const done = pipeline(tar, out);
+  try {
+    await fill(tar);
     tar.finalize();
     await done;
   } catch (err) {
