@@ -6,16 +6,50 @@ enableCompileCache();
 
 const USAGE = `Usage: hako COMMAND
 
+Global options:
+  --data-root DIR   where images live (default /var/lib/hako, or $HAKO_DATA_ROOT)
+
 Commands:
   runtime   the OCI runtime (runc's command-line contract); see "hako runtime --help"
+  images    list images
+  image     manage images (ls, inspect, tag, rm, history, import, save, load, prune)
+  tag       create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+  rmi       remove one or more images
+  history   show the history of an image
+  import    import a tarball as a one-layer image
+  save      save images to a tar archive (docker or OCI format)
+  load      load images from a tar archive, stdin or an OCI layout directory
+  info      show the store, its snapshotter and the cgroup layout
   version   print the version
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+  // Global flags before the command: only --data-root so far.
+  let dataRoot: string | undefined;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const m = /^--data-root(?:=(.*))?$/.exec(argv[i]!);
+    if (!m) break;
+    dataRoot = m[1] ?? argv[++i];
+    if (dataRoot === undefined) {
+      err('hako: flag --data-root needs a value\n');
+      return 1;
+    }
+  }
+  const [cmd, ...rest] = argv.slice(i);
   switch (cmd) {
     case 'runtime':
       return (await import('./runtime/index.ts')).main(rest, 'hako');
+    case 'images':
+    case 'image':
+    case 'tag':
+    case 'rmi':
+    case 'history':
+    case 'import':
+    case 'save':
+    case 'load':
+    case 'info':
+      return (await import('./image/index.ts')).main(cmd, rest, dataRoot);
     case 'version':
     case '--version':
     case '-v':

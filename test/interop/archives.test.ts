@@ -8,6 +8,8 @@ import { readImageArchive, readOciLayoutDir } from '../../src/image/archive/read
 import { writeDockerArchive, writeOciLayoutDir, writeOciLayoutTar } from '../../src/image/archive/write-archive.ts';
 import { createWriteStream } from 'node:fs';
 import { Dockerd, IMAGE, whyNoDockerd } from './dockerd.ts';
+import { REPO } from '../helpers/bundle.ts';
+import { runImage } from '../helpers/run-image.ts';
 
 /**
  * What the peers write, hako reads: a `docker save` archive from Debian's docker.io and
@@ -94,5 +96,36 @@ describe('image archives: docker and skopeo write, hako reads; hako writes, they
     assert.equal(back!.manifestDigest, index.manifests[0].digest);
     assert.equal(back!.manifest.config.digest, img!.manifest.config.digest, 'the same image: same config, same layers');
     assert.deepEqual(back!.names, ['hako/busybox:oci']);
+  });
+
+  test('docker save → hako load (CLI) → the image runs', async (t) => {
+    if (!need(t)) return;
+    const root = join(dir, 'data-root');
+    const load = spawnSync(join(REPO, 'bin', 'hako'), ['--data-root', root, 'load', '-i', saved], { encoding: 'utf8' });
+    assert.equal(load.status, 0, load.stderr);
+    assert.equal(load.stdout, `Loaded image: ${IMAGE}\n`);
+    const run = await runImage(root, IMAGE, { cmd: ['echo', 'loaded from docker save'] });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'loaded from docker save\n');
+  });
+
+  test('hako save --format oci-dir (CLI) → skopeo inspect reads it, hako load reads it back', async (t) => {
+    if (!need(t)) return;
+    const root = join(dir, 'data-root-dir');
+    const hako = (args: string[]) => spawnSync(join(REPO, 'bin', 'hako'), ['--data-root', root, ...args], { encoding: 'utf8' });
+    assert.equal(hako(['load', '-i', saved]).status, 0);
+    const out = join(dir, 'cli-layout');
+    const r = hako(['save', '--format', 'oci-dir', '-o', out, IMAGE]);
+    assert.equal(r.status, 0, r.stderr);
+    const again = hako(['save', '--format', 'oci-dir', '-o', out, IMAGE]);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /exists/);
+    const inspect = spawnSync('skopeo', ['inspect', `oci:${out}:latest`], { encoding: 'utf8' });
+    if (inspect.error) return t.skip('skopeo is not installed (scripts/peers installs it)');
+    assert.equal(inspect.status, 0, inspect.stderr);
+    const fresh = join(dir, 'data-root-dir2');
+    const back = spawnSync(join(REPO, 'bin', 'hako'), ['--data-root', fresh, 'load', '-i', out], { encoding: 'utf8' });
+    assert.equal(back.status, 0, back.stderr);
+    assert.match(back.stdout, /Loaded image: hako-test\/busybox:latest/);
   });
 });

@@ -28,12 +28,17 @@ const bad = (msg: string) => new HakoError('invalid-argument', `image archive: $
 export async function readImageArchive(input: Readable, store: ContentStore): Promise<LoadedImage[]> {
   const files = new Map<string, BlobInfo>();
   const links = new Map<string, string>();
+  // The archive's own index files are read from memory, never stored: as blobs nothing
+  // would reference them, and nothing would ever delete them.
+  const meta = new Map<string, Buffer>();
   const ex = extract();
   input.on('error', (err) => ex.destroy(err));
   input.pipe(ex);
   for await (const entry of ex) {
     const name = entryName(entry.header.name);
-    if (entry.header.type === 'file' || entry.header.type === 'contiguous-file') {
+    if ((entry.header.type === 'file' || entry.header.type === 'contiguous-file') && INDEX_FILES.has(name)) {
+      meta.set(name, await readSmall(entry as AsyncIterable<Buffer>, name));
+    } else if (entry.header.type === 'file' || entry.header.type === 'contiguous-file') {
       files.set(name, await store.ingest(entry as AsyncIterable<Uint8Array>));
     } else {
       if (entry.header.type === 'symlink' && entry.header.linkname) {
@@ -48,15 +53,15 @@ export async function readImageArchive(input: Readable, store: ContentStore): Pr
     return files.get(n);
   };
   const json = (name: string): unknown => {
-    const info = lookup(name);
-    if (!info) throw bad(`${name} is missing`);
+    const data = meta.get(name);
+    if (!data) throw bad(`${name} is missing`);
     try {
-      return JSON.parse(store.read(info.digest, MAX_JSON).toString('utf8'));
+      return JSON.parse(data.toString('utf8'));
     } catch (err) {
       throw bad(`${name}: invalid JSON: ${(err as Error).message}`);
     }
   };
-  if (lookup('index.json') && lookup('oci-layout')) {
+  if (meta.has('index.json') && meta.has('oci-layout')) {
     return readOci(json('index.json'), store, (digest) => {
       const { algorithm, hex } = parseDigest(digest);
       const info = lookup(`blobs/${algorithm}/${hex}`);
@@ -64,8 +69,21 @@ export async function readImageArchive(input: Readable, store: ContentStore): Pr
       return info;
     });
   }
-  if (lookup('manifest.json')) return readDockerArchive(json('manifest.json'), store, lookup);
+  if (meta.has('manifest.json')) return readDockerArchive(json('manifest.json'), store, lookup);
   throw bad('neither manifest.json (docker save) nor index.json + oci-layout (OCI layout) found');
+}
+
+const INDEX_FILES = new Set(['manifest.json', 'index.json', 'oci-layout', 'repositories']);
+
+async function readSmall(source: AsyncIterable<Buffer>, name: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of source) {
+    size += c.length;
+    if (size > MAX_JSON) throw bad(`${name} is larger than ${MAX_JSON} bytes`);
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** An OCI image layout directory: blobs are ingested from their files, verified by name. */
