@@ -38,6 +38,9 @@ export function releaseInit(store: StateStore, rec: ContainerRecord): void {
     const buf = Buffer.alloc(1);
     const deadline = Date.now() + 10_000;
     for (;;) {
+      // Liveness first, then the read: an init that writes its byte and exits at once
+      // (a container running `true`) must still count as started.
+      const alive = isAlive(rec.pid, rec.pidStartTime);
       let n = 0;
       try {
         n = readSync(fd, buf, 0, 1, null);
@@ -45,7 +48,7 @@ export function releaseInit(store: StateStore, rec: ContainerRecord): void {
         if (!isErrno(err, 'EAGAIN')) throw err;
       }
       if (n === 1) break;
-      if (!isAlive(rec.pid, rec.pidStartTime)) {
+      if (!alive) {
         throw new HakoError('invalid-state', `cannot start container "${rec.id}": its init process has exited`);
       }
       if (Date.now() > deadline) throw new HakoError('invalid-state', `cannot start container "${rec.id}": init did not answer on its exec fifo`);

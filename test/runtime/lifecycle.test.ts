@@ -118,6 +118,18 @@ describe('runtime create/start/state/kill/delete', () => {
     assert.match(gone.stderr, /does not exist/);
   });
 
+  test('start succeeds for a program that exits at once (the init writes, execs and dies fast)', () => {
+    const b = bundle('true');
+    for (let i = 0; i < 20; i++) {
+      const id = `${b.id}-fast${i}`;
+      assert.equal(b.hako(['create', '-b', b.dir, id]).status, 0);
+      const s = b.hako(['start', id]);
+      assert.equal(s.status, 0, `round ${i}: ${s.stderr}`);
+      assert.equal(b.hako(['delete', '--force', id]).status, 0);
+    }
+    assert.deepEqual(b.leftovers(), []);
+  });
+
   test('delete of a created container kills its waiting init', () => {
     const b = bundle('echo never');
     assert.equal(b.hako(['create', '--bundle', b.dir, b.id]).status, 0);
