@@ -34,26 +34,33 @@ export async function importImage(svc: ImageService, input: Readable, opts: Impo
     name = formatReference(r);
   }
   const runtime = applyConfigChanges<ImageRuntimeConfig>({}, opts.changes ?? []);
-  const layer = await svc.content.ingest(input.pipe(decompress()));
-  const created = new Date().toISOString();
-  const raw: ImageConfig = {
-    created,
-    architecture: ARCH[process.arch] ?? process.arch,
-    os: 'linux',
-    config: runtime as ContainerConfig,
-    rootfs: { type: 'layers', diff_ids: [layer.digest] },
-    history: [{ created, created_by: '', comment: opts.message || `Imported from ${opts.sourceName}` }],
-  };
-  const configBytes = Buffer.from(JSON.stringify({ ...raw, ...(opts.message ? { comment: opts.message } : {}) }));
-  const configInfo = await svc.content.ingest(configBytes);
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.OciManifest,
-    config: { mediaType: MediaType.OciConfig, digest: configInfo.digest, size: configInfo.size },
-    layers: [{ mediaType: MediaType.OciLayer, digest: layer.digest, size: layer.size }],
-  };
-  const m = await svc.content.ingest(Buffer.from(JSON.stringify(manifest)));
-  const config = parseImageConfig(configBytes, manifest);
-  const res = await register(svc, { manifestDigest: m.digest, manifest, config, names: name ? [name] : [] });
-  return res.id;
+  // Leased as they are written, as in load: a concurrent prune leaves them alone.
+  const lease = svc.meta.newLease();
+  try {
+    const claim = (digest: string) => svc.meta.addToLease(lease, [digest]);
+    const layer = await svc.content.ingest(input.pipe(decompress()), undefined, claim);
+    const created = new Date().toISOString();
+    const raw: ImageConfig = {
+      created,
+      architecture: ARCH[process.arch] ?? process.arch,
+      os: 'linux',
+      config: runtime as ContainerConfig,
+      rootfs: { type: 'layers', diff_ids: [layer.digest] },
+      history: [{ created, created_by: '', comment: opts.message || `Imported from ${opts.sourceName}` }],
+    };
+    const configBytes = Buffer.from(JSON.stringify({ ...raw, ...(opts.message ? { comment: opts.message } : {}) }));
+    const configInfo = await svc.content.ingest(configBytes, undefined, claim);
+    const manifest: ImageManifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      config: { mediaType: MediaType.OciConfig, digest: configInfo.digest, size: configInfo.size },
+      layers: [{ mediaType: MediaType.OciLayer, digest: layer.digest, size: layer.size }],
+    };
+    const m = await svc.content.ingest(Buffer.from(JSON.stringify(manifest)), undefined, claim);
+    const config = parseImageConfig(configBytes, manifest);
+    const res = await register(svc, { manifestDigest: m.digest, manifest, config, names: name ? [name] : [] }, lease);
+    return res.id;
+  } finally {
+    svc.meta.releaseLease(lease);
+  }
 }

@@ -3,6 +3,7 @@ import { shortId } from '../image/digest.ts';
 import type { ImageRecord } from '../storage/metadata.ts';
 import { blobsOf, type ImageService } from './image-service.ts';
 import { familiarName } from './reference.ts';
+import type { DetachedLayer } from '../storage/snapshots.ts';
 
 /** One line of Docker's answer: `Untagged: busybox:latest` or `Deleted: sha256:…`. */
 export interface RemoveEvent {
@@ -41,16 +42,19 @@ export async function deleteImage(svc: ImageService, image: ImageRecord): Promis
     // a damaged image is still removed; only its manifest blob is known
   }
   const events: RemoveEvent[] = image.names.map(familiarName).sort().map((n) => ({ untagged: n }));
-  const freed = svc.meta.removeImage(image.id);
-  events.push({ deleted: image.id });
-  for (const chain of freed) {
-    try {
-      await svc.snapshots.removeLayer(chain);
-    } catch (err) {
-      if (!(err instanceof HakoError && err.code === 'not-found')) throw err;
+  // The freed layers are renamed aside inside the metadata transaction, so a concurrent
+  // load either sees them still leased/used or finds them gone and unpacks them anew.
+  const driver = await svc.snapshots.driver();
+  const detached: DetachedLayer[] = [];
+  const freed = svc.meta.removeImage(image.id, (chains) => {
+    for (const chain of chains) {
+      const d = svc.snapshots.detachLayerSync(driver, chain);
+      if (d) detached.push(d);
     }
-    events.push({ deleted: chain });
-  }
+  });
+  events.push({ deleted: image.id });
+  for (const d of detached) await svc.snapshots.finishRemoval(d);
+  for (const chain of freed) events.push({ deleted: chain });
   svc.pruneBlobs(blobs);
   return events;
 }

@@ -124,6 +124,12 @@ export class ImageService {
    * `candidates`: the removed images' manifest, config and layer digests.
    */
   pruneBlobs(candidates: Iterable<string>): void {
+    // Under the write lock: a load leases its blobs (in a write transaction) before they
+    // are visible, so a blob is either leased here or not yet there to delete.
+    this.meta.exclusive(() => this.pruneBlobsLocked(candidates));
+  }
+
+  private pruneBlobsLocked(candidates: Iterable<string>): void {
     const used = new Set<string>();
     for (const img of this.meta.listImages()) {
       used.add(img.manifestDigest);
@@ -136,7 +142,7 @@ export class ImageService {
         // a damaged image keeps nothing alive beyond its manifest
       }
     }
-    for (const d of new Set(candidates)) if (!used.has(d)) this.content.delete(d);
+    for (const d of new Set(candidates)) if (!used.has(d) && !this.meta.isLeased(d)) this.content.delete(d);
   }
 
   /** The check point before an image goes: no containers exist yet, so never in use. */

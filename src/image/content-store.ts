@@ -17,6 +17,12 @@ export interface BlobInfo {
 }
 
 /** Reads into memory are bounded: a manifest or config is small; a layer is streamed. */
+/**
+ * Called with the verified digest just before the blob becomes visible: a caller takes
+ * its lease on the blob here, so that a concurrent prune never sees it unclaimed.
+ */
+export type BeforeCommit = (digest: string) => void;
+
 export const DEFAULT_MAX_READ = 16 * 1024 * 1024;
 
 /** The content did not match its descriptor: a bad download or a lying source. */
@@ -85,8 +91,8 @@ export class ContentStore {
   }
 
   /** Writes `source` as a blob and returns its digest and size; see BlobWriter. */
-  async ingest(source: AsyncIterable<Uint8Array | string> | Uint8Array, expected?: Expected): Promise<BlobInfo> {
-    const writer = await this.writer(expected);
+  async ingest(source: AsyncIterable<Uint8Array | string> | Uint8Array, expected?: Expected, beforeCommit?: BeforeCommit): Promise<BlobInfo> {
+    const writer = await this.writer(expected, beforeCommit);
     try {
       if (source instanceof Uint8Array) await writer.write(source);
       else for await (const chunk of source) await writer.write(chunk);
@@ -105,7 +111,7 @@ export class ContentStore {
    * hashes with the expected digest's algorithm (sha256 if none), and stops as soon as
    * more bytes arrive than the expected size allows.
    */
-  async writer(expected?: Expected): Promise<BlobWriter> {
+  async writer(expected?: Expected, beforeCommit?: BeforeCommit): Promise<BlobWriter> {
     const exp = checkExpected(expected);
     const algorithm = exp.digest ? parseDigest(exp.digest).algorithm : DEFAULT_ALGORITHM;
     const dir = join(this.root, 'ingest');
@@ -121,7 +127,7 @@ export class ContentStore {
     } catch (err) {
       throw systemError(err, `create ${tmp}`);
     }
-    return new BlobWriter(this, tmp, handle, algorithm, exp);
+    return new BlobWriter(this, tmp, handle, algorithm, exp, beforeCommit);
   }
 
   /** The whole blob in memory; refuses blobs larger than maxBytes. */
@@ -246,10 +252,12 @@ export class BlobWriter {
   private readonly handle: FileHandle;
   private readonly hash: Hash;
   private readonly expected: Expected;
+  private readonly beforeCommit: BeforeCommit | undefined;
   private written = 0;
   private state: 'open' | 'committed' | 'aborted' = 'open';
 
-  constructor(store: ContentStore, tmp: string, handle: FileHandle, algorithm: Algorithm, expected: Expected) {
+  constructor(store: ContentStore, tmp: string, handle: FileHandle, algorithm: Algorithm, expected: Expected, beforeCommit?: BeforeCommit) {
+    this.beforeCommit = beforeCommit;
     this.store = store;
     this.tmp = tmp;
     this.handle = handle;
@@ -304,6 +312,7 @@ export class BlobWriter {
         throw systemError(err, `fsync ${this.tmp}`);
       }
       await this.handle.close();
+      this.beforeCommit?.(digest);
       const file = this.store.path(digest);
       const dir = join(file, '..');
       try {

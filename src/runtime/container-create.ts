@@ -8,7 +8,7 @@ import { destroyContainer } from './container-delete.ts';
 import { Launch } from './executor.ts';
 import { runHooks } from './hooks.ts';
 import { buildPlan, STATE_CREATED, STATE_CREATING, SYNC_CREATE_RUNTIME, SYNC_CREATED } from './plan.ts';
-import { procStat } from './process-info.ts';
+import { procStat } from '../common/process-info.ts';
 import { loadSpec, rootfsPath } from './spec-load.ts';
 import type { SpecIdMapping } from './spec-types.ts';
 import { ociState, validateId, type ContainerRecord, type StateStore } from './state-store.ts';

@@ -7,7 +7,7 @@ import { readMountinfo } from '../common/mountinfo.ts';
 import type { LogSink } from '../common/log.ts';
 import { cgroupPids, removeCgroup } from './cgroups.ts';
 import { runHooks } from './hooks.ts';
-import { isAlive } from './process-info.ts';
+import { isAlive } from '../common/process-info.ts';
 import { ociState, type ContainerRecord, type StateStore } from './state-store.ts';
 
 /** `delete`: refuses a live container unless forced; a created one is simply killed. */

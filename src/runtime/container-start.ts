@@ -3,7 +3,7 @@ import { HakoError, isErrno } from '../common/errors.ts';
 import { sleepSync } from '../common/fs.ts';
 import type { LogSink } from '../common/log.ts';
 import { runHooks } from './hooks.ts';
-import { isAlive } from './process-info.ts';
+import { isAlive } from '../common/process-info.ts';
 import { ociState, type ContainerRecord, type StateStore } from './state-store.ts';
 
 /** `start`: releases the init waiting on its exec fifo, then runs the poststart hooks. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { HakoError, isErrno, systemError } from '../common/errors.ts';
 import { atomicWriteFile } from '../common/fs.ts';
 import { isFrozen as cgroupFrozen, type CgroupPlacement } from './cgroups.ts';
-import { isAlive } from './process-info.ts';
+import { isAlive } from '../common/process-info.ts';
 import type { ContainerStatus, OciState, Spec } from './spec-types.ts';
 
 export const DEFAULT_ROOT = '/run/hako';

@@ -44,7 +44,7 @@ describe('metadata database', () => {
     assert.equal((db.prepare('PRAGMA journal_mode').get() as any).journal_mode, 'wal');
     assert.deepEqual(
       db.prepare('SELECT version, name FROM migrations').all().map((r: any) => r.version),
-      [1],
+      [1, 2],
     );
     db.exec('PRAGMA user_version = 99');
     db.exec("INSERT INTO migrations VALUES (99, 'future', 'now')");
@@ -219,5 +219,34 @@ describe('metadata database', () => {
     assert.equal(m.listImages().length, 3 * N);
     assert.equal(m.getLayer(dg('base'))!.refcount, 3 * N);
     assert.equal(m.listImages().filter((i) => i.names.includes('shared:latest')).length, 1);
+  });
+});
+
+describe('leases', () => {
+  test('a leased layer is not freed; once released, the next removal frees it', () => {
+    using m = new MetadataStore(tempRoot());
+    const ls = layers('base', 'top');
+    m.addImage(image('a'), ls);
+    const lease = m.newLease();
+    m.addToLease(lease, [ls[0]!.chainId]);
+    let detached: string[] = [];
+    const freed = m.removeImage(image('a').id, (chains) => (detached = chains));
+    assert.deepEqual(freed, [ls[1]!.chainId], 'the top layer goes, the leased base stays');
+    assert.deepEqual(detached, freed, 'detach sees exactly the freed layers, inside the transaction');
+    assert.equal(m.getLayer(ls[0]!.chainId)?.refcount, 0);
+    m.releaseLease(lease);
+    m.addImage(image('b'), [ls[0]!]);
+    assert.deepEqual(m.removeImage(image('b').id), [ls[0]!.chainId]);
+  });
+
+  test('a lease of a process that has exited no longer counts', async () => {
+    const root = tempRoot();
+    using m = new MetadataStore(root);
+    const ls = layers('only');
+    m.addImage(image('c'), ls);
+    const url = new URL('./metadata.js', import.meta.url).href;
+    await run(process.execPath, ['--input-type=module', '-e', `import { MetadataStore } from ${JSON.stringify(url)}; const m = new MetadataStore(process.argv[1]); m.addToLease(m.newLease(), [process.argv[2]]); m.close();`, root, ls[0]!.chainId], { timeout: 60_000 });
+    assert.equal(m.isLeased(ls[0]!.chainId), false);
+    assert.deepEqual(m.removeImage(image('c').id), [ls[0]!.chainId]);
   });
 });

@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { HakoError, systemError } from '../common/errors.ts';
+import { randomUUID } from 'node:crypto';
+import { isAlive, procStat } from '../common/process-info.ts';
 
 /**
  * What hako knows about images, their names and their layers, in one SQLite database
@@ -120,6 +122,20 @@ const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (image_id, idx)
       );
       CREATE INDEX image_layers_chain ON image_layers(chain_id);
+    `,
+  },
+  {
+    version: 2,
+    name: 'leases on layers and blobs a load is using',
+    sql: `
+      CREATE TABLE leases (
+        token    TEXT NOT NULL,
+        ref      TEXT NOT NULL,
+        pid      INTEGER NOT NULL,
+        start    TEXT NOT NULL
+      );
+      CREATE INDEX leases_ref ON leases(ref);
+      CREATE INDEX leases_token ON leases(token);
     `,
   },
   // Next: containers (id, name, image_id REFERENCES images, …) so an image in use cannot go.
@@ -275,10 +291,44 @@ export class MetadataStore {
   }
 
   /**
+   * Claims layers (chain ids) and blobs (digests) for a load or import in progress:
+   * removeImage will not free a leased layer, and blob pruning skips leased blobs. A
+   * lease held by a process that has died (pid and start time) no longer counts.
+   */
+  newLease(): string {
+    return randomUUID();
+  }
+
+  addToLease(token: string, refs: readonly string[]): void {
+    refs.forEach((c, i) => checkDigest(c, `refs[${i}]`));
+    const start = procStat(process.pid)?.startTime ?? '';
+    this.tx(() => {
+      for (const ref of refs) this.q('INSERT INTO leases (token, ref, pid, start) VALUES (?, ?, ?, ?)').run(token, ref, process.pid, start);
+    });
+  }
+
+  releaseLease(token: string): void {
+    this.tx(() => this.q('DELETE FROM leases WHERE token = ?').run(token));
+  }
+
+  isLeased(ref: string): boolean {
+    const rows = this.q('SELECT pid, start FROM leases WHERE ref = ?').all(ref) as Row[];
+    return rows.some((r) => isAlive(Number(r['pid']), String(r['start'])));
+  }
+
+  /** Runs fn holding the database's write lock (e.g. a check and a delete that must not interleave with a lease). */
+  exclusive<T>(fn: () => T): T {
+    return this.tx(fn);
+  }
+
+  /**
    * Removes an image and its names. Returns the chain ids that no image uses any more,
    * top layer first: the caller deletes those snapshots (in that order), and only those.
+   * A layer leased by a load in progress is kept (its row stays, refcount 0). detach
+   * runs inside the transaction with the freed layers: it takes them out of use (renames
+   * them aside) before any other process can lease them again.
    */
-  removeImage(id: string): string[] {
+  removeImage(id: string, detach?: (freed: string[]) => void): string[] {
     checkDigest(id, 'image id');
     return this.tx(() => {
       const chains = this.layersOf(id).map((l) => l.chainId);
@@ -289,11 +339,12 @@ export class MetadataStore {
       const freed: string[] = [];
       for (const chain of chains.reverse()) {
         const row = this.q('UPDATE layers SET refcount = refcount - 1 WHERE chain_id = ? RETURNING refcount').get(chain) as Row;
-        if (row['refcount'] === 0) {
+        if (row['refcount'] === 0 && !this.isLeased(chain)) {
           this.q('DELETE FROM layers WHERE chain_id = ?').run(chain);
           freed.push(chain);
         }
       }
+      detach?.(freed);
       return freed;
     });
   }

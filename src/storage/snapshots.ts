@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { HakoError, isErrno, systemError } from '../common/errors.ts';
@@ -80,6 +80,13 @@ function parseDriver(value: string | undefined, from: string): SnapshotDriver | 
   if (value === undefined || value === '') return undefined;
   if (value !== 'overlay' && value !== 'copy') throw new HakoError('invalid-argument', `${from}: unknown snapshotter "${value}" (overlay or copy)`);
   return value;
+}
+
+/** A layer taken out of use and renamed aside, waiting for finishRemoval. */
+export interface DetachedLayer {
+  base: string;
+  aside: string;
+  link: string | undefined;
 }
 
 async function readText(path: string): Promise<string | undefined> {
@@ -290,15 +297,25 @@ export class Snapshotter {
 
   /** Deletes a layer no other layer or container builds on. */
   async removeLayer(chainId: string): Promise<void> {
-    const driver = await this.driver();
+    const detached = this.detachLayerSync(await this.driver(), chainId);
+    if (!detached) throw new HakoError('not-found', `layer ${chainId} does not exist`);
+    await this.finishRemoval(detached);
+  }
+
+  /**
+   * The synchronous half of removeLayer: checks that nothing builds on the layer and
+   * renames it aside. Synchronous so that it can run inside a metadata transaction: a
+   * concurrent load then either sees the layer leased, or its directory gone.
+   */
+  detachLayerSync(driver: SnapshotDriver, chainId: string): DetachedLayer | undefined {
     const base = this.base(driver);
     const layer = this.layerPath(driver, chainId);
-    if (!existsSync(join(layer, 'diff'))) throw new HakoError('not-found', `layer ${chainId} does not exist`);
+    if (!existsSync(join(layer, 'diff'))) return undefined;
     for (const hex of readdirSync(join(base, 'layers'))) {
       const parent = readTextSync(join(base, 'layers', hex, 'parent'));
       if (parent === chainId) throw new HakoError('invalid-state', `layer ${chainId} is the parent of layer ${chainId.split(':')[0]}:${hex}`);
     }
-    const link = await readText(join(layer, 'link'));
+    const link = readTextSync(join(layer, 'link'));
     if (driver === 'overlay' && link) {
       const containers = join(base, 'containers');
       for (const key of existsSync(containers) ? readdirSync(containers) : []) {
@@ -306,8 +323,20 @@ export class Snapshotter {
         if (lower?.split(':').includes(link)) throw new HakoError('invalid-state', `layer ${chainId} is in use by container layer ${key}`);
       }
     }
-    await this.discard(base, layer);
-    if (link) await removeLink(join(base, 'l'), link);
+    mkdirSync(join(base, 'tmp'), { recursive: true, mode: 0o700 });
+    const aside = join(base, 'tmp', `rm-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    try {
+      renameSync(layer, aside);
+    } catch (err) {
+      throw systemError(err, `remove ${layer}`);
+    }
+    return { base, aside, link };
+  }
+
+  /** Deletes what detachLayerSync set aside, and the layer's short link. */
+  async finishRemoval(d: DetachedLayer): Promise<void> {
+    await rm(d.aside, { recursive: true, force: true });
+    if (d.link) await removeLink(join(d.base, 'l'), d.link);
   }
 
   /** Renamed aside first, so that no one sees a half-deleted directory under its name. */

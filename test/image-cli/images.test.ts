@@ -228,6 +228,30 @@ describe('image commands', () => {
     assert.equal(ok(hako(root, ['images', '-q'])), '');
   });
 
+  test('rmi of one image while another sharing its base layer loads: the base layer is never deleted under it', async () => {
+    const root = newRoot();
+    ok(hako(root, ['load', '-i', busybox])); // fixes the driver; both images share the base layer
+    const baseDir = join(root, 'snapshots', driver(root), 'layers', sha(readFileSync(baseLayer)), 'diff');
+    // Each loop loads its image, checks the base layer is there, removes the image again.
+    const loop = (archive: string, ref: string) =>
+      new Promise<string>((resolve) => {
+        const script = `for i in $(seq 12); do "$0" --data-root "$1" load -q -i "$2" >/dev/null || echo "load failed"; ` +
+          `[ -d "$4" ] || echo "base layer missing after load $i"; "$0" --data-root "$1" rmi "$3" >/dev/null || echo "rmi failed"; done`;
+        const c = spawn('sh', ['-c', script, HAKO, root, archive, ref, baseDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        c.stdout.on('data', (d: Buffer) => (out += d));
+        c.stderr.on('data', (d: Buffer) => (out += d));
+        c.on('exit', () => resolve(out));
+      });
+    ok(hako(root, ['rmi', 'busybox']));
+    const [a, b] = await Promise.all([loop(busybox, 'busybox:latest'), loop(derived, 'hako/derived:1')]);
+    assert.equal(a, '', a);
+    assert.equal(b, '', b);
+    // Both gone at the end, and with them every layer and blob.
+    assert.deepEqual(layerDirs(root), []);
+    assert.deepEqual(blobs(root), []);
+  });
+
   test('two processes load the same image at once: both succeed, one copy of each blob and layer', async () => {
     const root = newRoot();
     const runLoad = () =>

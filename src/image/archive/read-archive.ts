@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
 import { HakoError } from '../../common/errors.ts';
-import type { BlobInfo, ContentStore } from '../content-store.ts';
+import type { BeforeCommit, BlobInfo, ContentStore } from '../content-store.ts';
 import { parseDigest, quote } from '../digest.ts';
 import { checkConfigMatchesManifest, parseImageConfig, parseIndex, parseManifestOrIndex, type Descriptor, type ImageConfig, type ImageManifest } from '../manifest.ts';
 import { isIndexType, MediaType } from '../media-types.ts';
@@ -25,7 +25,7 @@ const bad = (msg: string) => new HakoError('invalid-argument', `image archive: $
  * every file goes straight into the content store (hashed as it streams), and only then
  * is the archive's own index interpreted. Names in the archive are keys, never paths.
  */
-export async function readImageArchive(input: Readable, store: ContentStore): Promise<LoadedImage[]> {
+export async function readImageArchive(input: Readable, store: ContentStore, beforeCommit?: BeforeCommit): Promise<LoadedImage[]> {
   const files = new Map<string, BlobInfo>();
   const links = new Map<string, string>();
   // The archive's own index files are read from memory, never stored: as blobs nothing
@@ -39,7 +39,7 @@ export async function readImageArchive(input: Readable, store: ContentStore): Pr
     if ((entry.header.type === 'file' || entry.header.type === 'contiguous-file') && INDEX_FILES.has(name)) {
       meta.set(name, await readSmall(entry as AsyncIterable<Buffer>, name));
     } else if (entry.header.type === 'file' || entry.header.type === 'contiguous-file') {
-      files.set(name, await store.ingest(entry as AsyncIterable<Uint8Array>));
+      files.set(name, await store.ingest(entry as AsyncIterable<Uint8Array>, undefined, beforeCommit));
     } else {
       if (entry.header.type === 'symlink' && entry.header.linkname) {
         links.set(name, posix.normalize(posix.join(posix.dirname(name), entry.header.linkname)));
@@ -69,7 +69,7 @@ export async function readImageArchive(input: Readable, store: ContentStore): Pr
       return info;
     });
   }
-  if (meta.has('manifest.json')) return readDockerArchive(json('manifest.json'), store, lookup);
+  if (meta.has('manifest.json')) return readDockerArchive(json('manifest.json'), store, lookup, beforeCommit);
   throw bad('neither manifest.json (docker save) nor index.json + oci-layout (OCI layout) found');
 }
 
@@ -87,13 +87,13 @@ async function readSmall(source: AsyncIterable<Buffer>, name: string): Promise<B
 }
 
 /** An OCI image layout directory: blobs are ingested from their files, verified by name. */
-export async function readOciLayoutDir(dir: string, store: ContentStore): Promise<LoadedImage[]> {
+export async function readOciLayoutDir(dir: string, store: ContentStore, beforeCommit?: BeforeCommit): Promise<LoadedImage[]> {
   if (!existsSync(posix.join(dir, 'oci-layout'))) throw bad(`${dir} is not an OCI image layout (no oci-layout file)`);
   const index = JSON.parse(readFileSync(posix.join(dir, 'index.json'), 'utf8')) as unknown;
   const blobs = new Map<string, BlobInfo>();
   for (const digest of referencedDigests(index, dir)) {
     const { algorithm, hex } = parseDigest(digest);
-    blobs.set(digest, await store.ingest(createReadStream(posix.join(dir, 'blobs', algorithm, hex)), { digest }));
+    blobs.set(digest, await store.ingest(createReadStream(posix.join(dir, 'blobs', algorithm, hex)), { digest }, beforeCommit));
   }
   return readOci(index, store, (d) => blobs.get(d));
 }
@@ -155,7 +155,7 @@ interface DockerArchiveEntry {
   Layers: string[];
 }
 
-async function readDockerArchive(raw: unknown, store: ContentStore, lookup: (name: string) => BlobInfo | undefined): Promise<LoadedImage[]> {
+async function readDockerArchive(raw: unknown, store: ContentStore, lookup: (name: string) => BlobInfo | undefined, beforeCommit?: BeforeCommit): Promise<LoadedImage[]> {
   if (!Array.isArray(raw)) throw bad('manifest.json must be a list');
   const images: LoadedImage[] = [];
   for (const [i, e] of (raw as DockerArchiveEntry[]).entries()) {
@@ -183,7 +183,7 @@ async function readDockerArchive(raw: unknown, store: ContentStore, lookup: (nam
       }
     });
     const bytes = Buffer.from(JSON.stringify(manifest));
-    const m = await store.ingest(bytes);
+    const m = await store.ingest(bytes, undefined, beforeCommit);
     const names = (e.RepoTags ?? []).filter((t): t is string => typeof t === 'string');
     images.push({ manifestDigest: m.digest, manifest, config, names });
   }
