@@ -137,20 +137,18 @@ static int check_umask(const struct hx_frame *s, struct hx_error *e)
 	return is_octal(s->f[1]) ? 0 : hx_bad_field(s, "mode", s->f[1], e);
 }
 
-static int check_console(const struct hx_frame *s, struct hx_error *e)
+/* Steps with one optional variant word: `console [exec]`, `chroot [in-place]`. */
+static int check_variant(const struct hx_frame *s, struct hx_error *e)
 {
-	return s->n == 1 || strcmp(s->f[1], "exec") == 0 ? 0 : hx_bad_field(s, "variant", s->f[1], e);
+	const char *allowed = strcmp(s->f[0], "console") == 0 ? "exec" : "in-place";
+
+	return s->n == 1 || strcmp(s->f[1], allowed) == 0 ? 0 : hx_bad_field(s, "variant", s->f[1], e);
 }
 
 /* `apparmor PROFILE`, `selinux LABEL` */
 static int check_label(const struct hx_frame *s, struct hx_error *e)
 {
 	return s->f[1][0] ? 0 : hx_bad_field(s, strcmp(s->f[0], "apparmor") == 0 ? "profile" : "label", "", e);
-}
-
-static int check_chroot(const struct hx_frame *s, struct hx_error *e)
-{
-	return s->n == 1 || strcmp(s->f[1], "in-place") == 0 ? 0 : hx_bad_field(s, "variant", s->f[1], e);
 }
 
 static const struct spec specs[] = {
@@ -174,13 +172,13 @@ static const struct spec specs[] = {
 	{ "symlink", CHILD, 2, 2, NULL },
 	{ "hook", CHILD, 4, -1, check_hook },
 	{ "pivot-root", CHILD, 0, 0, NULL },
-	{ "chroot", CHILD, 0, 1, check_chroot },
+	{ "chroot", CHILD, 0, 1, check_variant },
 	{ "mask", CHILD, 1, 1, NULL },
 	{ "readonly", CHILD, 1, 1, NULL },
 	{ "remount-ro", CHILD, 1, 1, NULL },
 	{ "hostname", CHILD, 1, 1, NULL },
 	{ "domainname", CHILD, 1, 1, NULL },
-	{ "console", CHILD, 0, 1, check_console },
+	{ "console", CHILD, 0, 1, check_variant },
 	{ "chdir", CHILD, 1, 1, NULL },
 	{ "user", CHILD, 2, -1, check_all_numbers },
 	{ "umask", CHILD, 1, 1, check_umask },
