@@ -60,6 +60,11 @@ int hx_exec_resolve(struct hx_ctx *c, const struct hx_frame *exec_step, const ch
 	if (strchr(name, '/') != NULL) {
 		if (stat(name, &st) < 0)
 			return hx_fail(e, step, errno, "exec %s: %s", name, strerror(errno));
+		/* Refused before `ready`, as runc's LookPath does: Docker maps it to 126. */
+		if (S_ISDIR(st.st_mode))
+			return hx_fail(e, step, EISDIR, "exec: \"%s\": is a directory", name);
+		if (!(st.st_mode & 0111))
+			return hx_fail(e, step, EACCES, "exec: \"%s\": permission denied", name);
 		c->exec_path = strdup(name);
 	} else {
 		r = search_path(name, env_path(c->env), &c->exec_path);

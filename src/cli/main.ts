@@ -10,6 +10,13 @@ Global options:
   --data-root DIR   where images live (default /var/lib/hako, or $HAKO_DATA_ROOT)
 
 Commands:
+  run       create and start a container (Docker's flags)
+  create    create a container
+  start, stop, restart, kill, rm, ps, logs, exec, attach, wait, top, stats,
+  cp, inspect, rename, pause, unpause, update, diff, commit, export
+            Docker's container commands, same flags and output
+  container manage containers (ls, prune, and the commands above)
+  volume    manage volumes (create, ls, inspect, rm, prune)
   runtime   the OCI runtime (runc's command-line contract); see "hako runtime --help"
   images    list images
   image     manage images (ls, inspect, tag, rm, history, import, save, load, prune)
@@ -50,6 +57,34 @@ async function main(argv: string[]): Promise<number> {
     case 'load':
     case 'info':
       return (await import('./image/index.ts')).main(cmd, rest, dataRoot);
+    case 'run':
+    case 'create':
+    case 'start':
+    case 'stop':
+    case 'restart':
+    case 'kill':
+    case 'rm':
+    case 'ps':
+    case 'logs':
+    case 'exec':
+    case 'attach':
+    case 'wait':
+    case 'top':
+    case 'stats':
+    case 'cp':
+    case 'inspect':
+    case 'rename':
+    case 'pause':
+    case 'unpause':
+    case 'update':
+    case 'diff':
+    case 'commit':
+    case 'export':
+    case 'container':
+    case 'volume':
+    case '__relaunch':
+    case '__healthcheck':
+      return (await import('./container/index.ts')).main(cmd, rest, dataRoot);
     case 'version':
     case '--version':
     case '-v':

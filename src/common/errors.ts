@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'not-found'
   | 'already-exists'
   | 'invalid-state' // the operation does not fit the object's current state
+  | 'in-use' // something still uses it (an image by a container, a volume by a container)
   | 'unsupported'
   | 'launch-failed' // the native executor reported a failing step
   | 'hook-failed'

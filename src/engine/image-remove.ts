@@ -28,8 +28,14 @@ export async function removeImage(svc: ImageService, ref: string, force: boolean
     throw new HakoError('invalid-state', `conflict: unable to delete ${shortId(image.id)} (must be forced) - image is referenced in multiple repositories`);
   }
   const user = svc.imageInUse(image);
-  if (user && !force) throw new HakoError('invalid-state', `conflict: unable to remove repository reference "${ref}" (must force) - container ${user} is using its referenced image ${shortId(image.id)}`);
-  if (user) throw new HakoError('invalid-state', `conflict: unable to delete ${shortId(image.id)} (cannot be forced) - image is being used by running container ${user}`);
+  if (user?.running) throw new HakoError('in-use', `conflict: unable to delete ${shortId(image.id)} (cannot be forced) - image is being used by running container ${user.id}`);
+  if (user && !force) throw new HakoError('in-use', `conflict: unable to remove repository reference "${ref}" (must force) - container ${user.id} is using its referenced image ${shortId(image.id)}`);
+  if (user) {
+    // The container's layer sits on the image's layers: the names go, the image stays
+    // (dangling) until its last container is removed.
+    for (const n of image.names) svc.meta.untag(n);
+    return image.names.map(familiarName).sort().map((n) => ({ untagged: n }));
+  }
   return [...events, ...(await deleteImage(svc, image))];
 }
 

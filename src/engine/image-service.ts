@@ -9,6 +9,7 @@ import { chainIds } from '../image/digest.ts';
 import { layerCompression } from '../image/media-types.ts';
 import { MetadataStore, type ImageRecord, type NewLayer } from '../storage/metadata.ts';
 import { Snapshotter } from '../storage/snapshots.ts';
+import { StateStore } from '../runtime/state-store.ts';
 import { familiarName, parseReference, formatReference } from './reference.ts';
 import { storePaths, type StorePaths } from './store-paths.ts';
 
@@ -145,9 +146,13 @@ export class ImageService {
     for (const d of new Set(candidates)) if (!used.has(d) && !this.meta.isLeased(d)) this.content.delete(d);
   }
 
-  /** The check point before an image goes: no containers exist yet, so never in use. */
-  imageInUse(_image: ImageRecord): string | undefined {
-    return undefined;
+  /** A container made from the image (a running one first), if any: the image cannot go then. */
+  imageInUse(image: ImageRecord): { id: string; running: boolean } | undefined {
+    const ids = this.meta.containersOfImage(image.id);
+    if (ids.length === 0) return undefined;
+    const runtime = new StateStore(this.paths.runtime);
+    const running = ids.find((id) => runtime.exists(id) && runtime.status(runtime.load(id)) !== 'stopped');
+    return { id: (running ?? ids[0]!).slice(0, 12), running: !!running };
   }
 }
 

@@ -5,7 +5,7 @@ import { atomicWriteFile } from '../common/fs.ts';
 import { mountOf, readMountinfo } from '../common/mountinfo.ts';
 import { applyResources, cgroupPathFor, createCgroup, joinCgroup, readHierarchies, returnToOwnCgroup } from './cgroups.ts';
 import { destroyContainer } from './container-delete.ts';
-import { Launch } from './executor.ts';
+import { Launch, type ExecutorHandle } from './executor.ts';
 import { runHooks } from './hooks.ts';
 import { buildPlan, STATE_CREATED, STATE_CREATING, SYNC_CREATE_RUNTIME, SYNC_CREATED } from './plan.ts';
 import { procStat } from '../common/process-info.ts';
@@ -22,6 +22,8 @@ export interface CreateOptions {
   /** run: the executor stays to report the exit status (foreground `run`) */
   mode: 'create' | 'run';
   warn?: ((msg: string) => void) | undefined;
+  /** who starts the executor (default: this process; the engine: the container's monitor) */
+  executor?: (() => ExecutorHandle) | undefined;
 }
 
 export interface Created {
@@ -105,7 +107,7 @@ export async function createContainer(store: StateStore, opts: CreateOptions): P
         }
         throw new HakoError('launch-failed', `unexpected sync "${name}" from the executor`);
       },
-    });
+    }, opts.executor?.());
     await launch.ready;
     if (opts.pidFile) atomicWriteFile(resolve(opts.pidFile), String(rec.pid));
     return { rec, launch };

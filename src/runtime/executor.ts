@@ -16,18 +16,42 @@ export interface LaunchHooks {
 }
 
 /**
+ * A started executor: its plan socket (its fd 3) and its pid. By default the executor is
+ * this process's child; the engine has the container's monitor start it instead, so
+ * that the container ends up the monitor's child (native/MONITOR.md).
+ */
+export interface ExecutorHandle {
+  sock: Socket;
+  pid: Promise<number>;
+  /** called when the executor cannot be started */
+  onError(cb: (err: Error) => void): void;
+  /** lets this process exit without waiting for the executor */
+  unref(): void;
+}
+
+export function spawnExecutor(): ExecutorHandle {
+  const child: ChildProcess = spawn(EXECUTOR_PATH, [], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
+  return {
+    sock: child.stdio[3] as Socket,
+    pid: child.pid === undefined ? new Promise(() => {}) : Promise.resolve(child.pid),
+    onError: (cb) => child.on('error', cb),
+    unref: () => child.unref(),
+  };
+}
+
+/**
  * One run of native/hako-exec (native/PROTOCOL.md): sends the plan, answers the
  * handshake, and turns the executor's reports into promises.
  */
 export class Launch {
   readonly ready: Promise<void>;
   readonly exited: Promise<ExitStatus>;
-  private readonly child: ChildProcess;
+  private readonly child: ExecutorHandle;
   private readonly sock: Socket;
 
-  constructor(plan: Frame[], hooks: LaunchHooks) {
-    this.child = spawn(EXECUTOR_PATH, [], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] });
-    this.sock = this.child.stdio[3] as Socket;
+  constructor(plan: Frame[], hooks: LaunchHooks, executor: ExecutorHandle = spawnExecutor()) {
+    this.child = executor;
+    this.sock = this.child.sock;
     let onReady!: () => void;
     let onExit!: (s: ExitStatus) => void;
     let fail!: (err: Error) => void;
@@ -46,7 +70,7 @@ export class Launch {
       exitRej = rej;
     });
     this.exited.catch(() => {}); // only `run` waits for it
-    this.child.on('error', (err) =>
+    this.child.onError((err) =>
       fail(new HakoError('system', `cannot start the native executor ${EXECUTOR_PATH}: ${err.message} (run ./setup to build it)`)),
     );
 
@@ -76,8 +100,19 @@ export class Launch {
       fail(lastError ?? new HakoError('launch-failed', 'container init exited before it was ready'));
       exitRej(lastError ?? new HakoError('launch-failed', 'lost the native executor before the container exited'));
     });
-    hooks.beforePlan(this.child.pid!);
-    this.sock.write(encodeFrames(plan));
+    this.child.pid.then(
+      (pid) => {
+        try {
+          hooks.beforePlan(pid);
+        } catch (err) {
+          this.sock.destroy();
+          fail(err as Error);
+          return;
+        }
+        this.sock.write(encodeFrames(plan));
+      },
+      (err: Error) => fail(err),
+    );
   }
 
   private send(frame: Frame): void {

@@ -138,7 +138,34 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX leases_token ON leases(token);
     `,
   },
-  // Next: containers (id, name, image_id REFERENCES images, …) so an image in use cannot go.
+  {
+    version: 3,
+    name: 'containers and volumes',
+    sql: `
+      CREATE TABLE containers (
+        id       TEXT PRIMARY KEY,
+        name     TEXT NOT NULL UNIQUE,
+        image_id TEXT NOT NULL REFERENCES images(id),
+        created  TEXT NOT NULL,
+        config   TEXT NOT NULL
+      );
+      CREATE INDEX containers_image ON containers(image_id);
+      CREATE TABLE volumes (
+        name      TEXT PRIMARY KEY,
+        driver    TEXT NOT NULL,
+        created   TEXT NOT NULL,
+        labels    TEXT NOT NULL,
+        options   TEXT NOT NULL,
+        anonymous INTEGER NOT NULL
+      );
+      CREATE TABLE container_volumes (
+        container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+        volume       TEXT NOT NULL REFERENCES volumes(name),
+        PRIMARY KEY (container_id, volume)
+      );
+      CREATE INDEX container_volumes_volume ON container_volumes(volume);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -432,6 +459,131 @@ export class MetadataStore {
     throw new HakoError('not-found', `no such image: ${ref}`);
   }
 
+
+  // Containers and volumes: the engine's records. The settings are the engine's JSON;
+  // storage only keeps names unique and images in use from going.
+
+  /** Adds a container; its name must be free (Docker's conflict error otherwise), its image recorded. */
+  addContainer(c: ContainerRow, volumes: readonly string[] = []): void {
+    this.tx(() => {
+      const clash = this.q('SELECT id FROM containers WHERE name = ?').get(c.name) as Row | undefined;
+      if (clash) {
+        throw new HakoError(
+          'already-exists',
+          `Conflict. The container name "/${c.name}" is already in use by container "${clash['id'] as string}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+      if (!this.q('SELECT 1 FROM images WHERE id = ?').get(c.imageId)) throw new HakoError('not-found', `No such image: ${c.imageId}`);
+      this.q('INSERT INTO containers (id, name, image_id, created, config) VALUES (?, ?, ?, ?, ?)').run(c.id, c.name, c.imageId, c.created, c.config);
+      for (const v of volumes) this.q('INSERT OR IGNORE INTO container_volumes (container_id, volume) VALUES (?, ?)').run(c.id, v);
+    });
+  }
+
+  getContainer(id: string): ContainerRow | undefined {
+    const r = this.q('SELECT * FROM containers WHERE id = ?').get(id) as Row | undefined;
+    return r && toContainer(r);
+  }
+
+  /** All containers, newest first. */
+  listContainers(): ContainerRow[] {
+    return (this.q('SELECT * FROM containers ORDER BY created DESC, id').all() as Row[]).map(toContainer);
+  }
+
+  /** Docker's lookup: full id, then exact name, then a unique id prefix. */
+  resolveContainer(ref: string): ContainerRow {
+    const name = ref.startsWith('/') ? ref.slice(1) : ref;
+    const byId = this.getContainer(ref);
+    if (byId) return byId;
+    const byName = this.q('SELECT * FROM containers WHERE name = ?').get(name) as Row | undefined;
+    if (byName) return toContainer(byName);
+    if (/^[0-9a-f]{1,63}$/.test(ref)) {
+      const rows = this.q('SELECT * FROM containers WHERE id >= ? AND id < ? ORDER BY id LIMIT 2').all(ref, `${ref}g`) as Row[];
+      if (rows.length === 1) return toContainer(rows[0]!);
+      if (rows.length > 1) throw new HakoError('invalid-argument', `multiple IDs found with provided prefix: ${ref}`);
+    }
+    throw new HakoError('not-found', `No such container: ${ref}`);
+  }
+
+  resolveContainerByName(name: string): ContainerRow | undefined {
+    const r = this.q('SELECT * FROM containers WHERE name = ?').get(name) as Row | undefined;
+    return r && toContainer(r);
+  }
+
+  updateContainerConfig(id: string, config: string): void {
+    this.tx(() => {
+      if (this.q('UPDATE containers SET config = ? WHERE id = ?').run(config, id).changes === 0) throw new HakoError('not-found', `No such container: ${id}`);
+    });
+  }
+
+  renameContainer(id: string, name: string): void {
+    this.tx(() => {
+      const clash = this.q('SELECT id FROM containers WHERE name = ?').get(name) as Row | undefined;
+      if (clash && clash['id'] !== id) {
+        throw new HakoError('already-exists', `Conflict. The container name "/${name}" is already in use by container "${clash['id'] as string}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+      if (this.q('UPDATE containers SET name = ? WHERE id = ?').run(name, id).changes === 0) throw new HakoError('not-found', `No such container: ${id}`);
+    });
+  }
+
+  /** Removes the container's row; returns the volumes it used (the caller removes anonymous ones). */
+  removeContainer(id: string): string[] {
+    return this.tx(() => {
+      const vols = (this.q('SELECT volume FROM container_volumes WHERE container_id = ?').all(id) as Row[]).map((r) => r['volume'] as string);
+      this.q('DELETE FROM container_volumes WHERE container_id = ?').run(id);
+      this.q('DELETE FROM containers WHERE id = ?').run(id);
+      return vols;
+    });
+  }
+
+  /** Ids of the containers made from an image. */
+  containersOfImage(imageId: string): string[] {
+    return (this.q('SELECT id FROM containers WHERE image_id = ?').all(imageId) as Row[]).map((r) => r['id'] as string);
+  }
+
+  /** Creates a volume unless one by that name exists; returns whether it was created. */
+  addVolume(v: VolumeRow): boolean {
+    return this.tx(() => {
+      if (this.q('SELECT 1 FROM volumes WHERE name = ?').get(v.name)) return false;
+      this.q('INSERT INTO volumes (name, driver, created, labels, options, anonymous) VALUES (?, ?, ?, ?, ?, ?)').run(
+        v.name,
+        v.driver,
+        v.created,
+        JSON.stringify(v.labels),
+        JSON.stringify(v.options),
+        v.anonymous ? 1 : 0,
+      );
+      return true;
+    });
+  }
+
+  getVolume(name: string): VolumeRow | undefined {
+    const r = this.q('SELECT * FROM volumes WHERE name = ?').get(name) as Row | undefined;
+    return r && toVolume(r);
+  }
+
+  listVolumes(): VolumeRow[] {
+    return (this.q('SELECT * FROM volumes ORDER BY name').all() as Row[]).map(toVolume);
+  }
+
+  /** Containers using the volume. */
+  volumeUsers(name: string): string[] {
+    return (this.q('SELECT container_id FROM container_volumes WHERE volume = ?').all(name) as Row[]).map((r) => r['container_id'] as string);
+  }
+
+  /**
+   * Deletes the volume's row if no container uses it, and runs `remove` (its files) in the
+   * same transaction, so no container can start using it in between.
+   */
+  removeVolume(name: string, remove: () => void): void {
+    this.tx(() => {
+      if (!this.q('SELECT 1 FROM volumes WHERE name = ?').get(name)) throw new HakoError('not-found', `no such volume: ${name}`);
+      const users = this.volumeUsers(name);
+      if (users.length > 0) throw new HakoError('in-use', `remove ${name}: volume is in use - [${users.join(', ')}]`);
+      this.q('DELETE FROM volumes WHERE name = ?').run(name);
+      remove();
+    });
+  }
+
   private setName(name: string, imageId: string): string | undefined {
     const row = this.q('SELECT image_id FROM names WHERE name = ?').get(name) as Row | undefined;
     if (row?.['image_id'] === imageId) return undefined;
@@ -514,6 +666,39 @@ export class MetadataStore {
     if (e?.code === 'ERR_SQLITE_ERROR') return new HakoError('system', `${what} ${this.path}: ${e.message}`, { cause: err });
     return systemError(err, `${what} ${this.path}`);
   }
+}
+
+export interface ContainerRow {
+  id: string;
+  name: string;
+  imageId: string;
+  created: string;
+  /** the engine's JSON */
+  config: string;
+}
+
+export interface VolumeRow {
+  name: string;
+  driver: string;
+  created: string;
+  labels: Record<string, string>;
+  options: Record<string, string>;
+  anonymous: boolean;
+}
+
+function toContainer(r: Row): ContainerRow {
+  return { id: r['id'] as string, name: r['name'] as string, imageId: r['image_id'] as string, created: r['created'] as string, config: r['config'] as string };
+}
+
+function toVolume(r: Row): VolumeRow {
+  return {
+    name: r['name'] as string,
+    driver: r['driver'] as string,
+    created: r['created'] as string,
+    labels: JSON.parse(r['labels'] as string) as Record<string, string>,
+    options: JSON.parse(r['options'] as string) as Record<string, string>,
+    anonymous: r['anonymous'] === 1,
+  };
 }
 
 function toLayer(r: Row): LayerRecord {

@@ -248,6 +248,21 @@ export class Snapshotter {
     return this.containerLayer(key);
   }
 
+  /**
+   * What a container on CHAIN_IDS (bottom first) is compared with to find its changes
+   * (src/image/layer-diff.ts), top first: overlay, each layer's own directory; copy, the
+   * top layer's alone, which holds the whole file system.
+   */
+  async lowerDirs(chainIds: readonly string[]): Promise<string[]> {
+    const driver = await this.driver();
+    const ids = driver === 'copy' ? chainIds.slice(-1) : [...chainIds].reverse();
+    return ids.map((id) => {
+      const diff = join(this.layerPath(driver, id), 'diff');
+      if (!existsSync(diff)) throw new HakoError('not-found', `layer ${id} is not prepared`);
+      return diff;
+    });
+  }
+
   /** An existing container layer's paths and mounts. */
   async containerLayer(key: string): Promise<ContainerLayer> {
     checkKey(key);

@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { HakoError } from '../../common/errors.ts';
+import { execInContainer } from '../../runtime/container-exec.ts';
+import { startFailureStatus } from '../../engine/containers/start.ts';
+import { HAKO_HOME } from '../../runtime/paths.ts';
+import { parseFlags, checkArgCount } from '../docker-flags.ts';
+import { err } from '../output.ts';
+import { errorText } from '../image/index.ts';
+import type { ContainerGlobals } from './index.ts';
+import { execProcess } from './exec-process.ts';
+
+const FLAGS = [
+  { name: 'detach', short: 'd', type: 'bool' },
+  { name: 'interactive', short: 'i', type: 'bool' },
+  { name: 'tty', short: 't', type: 'bool' },
+  { name: 'env', short: 'e', type: 'list' },
+  { name: 'env-file', type: 'list' },
+  { name: 'user', short: 'u', type: 'string' },
+  { name: 'workdir', short: 'w', type: 'string' },
+  { name: 'privileged', type: 'bool' },
+  { name: 'detach-keys', type: 'string' },
+] as const;
+
+const TTY_PROXY = join(HAKO_HOME, 'native', 'build', 'hako-tty');
+
+/** `exec [-d] [-i] [-t] [-e K=V] [-u USER] [-w DIR] CONTAINER CMD...` */
+export default async function exec(args: string[], g: ContainerGlobals): Promise<number> {
+  const { values: o, args: rest } = parseFlags(args, FLAGS, { interspersed: false });
+  checkArgCount(rest, 'exec', 'hako exec [OPTIONS] CONTAINER COMMAND [ARG...]', { min: 2 });
+  const [ref, ...cmd] = rest;
+  const c = g.eng.resolve(ref!);
+  const st = g.eng.state(c);
+  if (st.Paused) throw new HakoError('invalid-state', `container ${c.id} is paused, unpause the container before exec`);
+  if (!st.Running) throw new HakoError('invalid-state', `container ${c.id} is not running`);
+  const proc = execProcess(g.eng, c, { cmd, env: o.env ?? [], user: o.user ?? '', workdir: o.workdir ?? '', tty: !!o.tty, privileged: !!o.privileged });
+  let consoleSocket: string | undefined;
+  let proxy: ReturnType<typeof spawn> | undefined;
+  if (o.tty && !o.detach) {
+    // Node cannot receive a pty master (SCM_RIGHTS): a tiny native proxy holds it.
+    consoleSocket = join(g.eng.dir(c.id), `exec-${process.pid}.sock`);
+    proxy = spawn(TTY_PROXY, [consoleSocket], { stdio: 'inherit' });
+    await waitForSocket(consoleSocket);
+  } else if (o.tty) proc.terminal = false;
+  try {
+    const code = await execInContainer(g.eng.runtime, { id: c.id, process: proc, consoleSocket, detach: !!o.detach, ignorePaused: false }, { warn: () => {}, error: () => {} });
+    if (proxy) await new Promise((r) => (proxy!.exitCode !== null ? r(0) : proxy!.once('exit', r)));
+    return code;
+  } catch (e) {
+    proxy?.kill();
+    const status = startFailureStatus(e);
+    if (status === 125) throw e;
+    err(`hako: ${errorText(e)}\n`);
+    return status;
+  } finally {
+    if (consoleSocket) rmSync(consoleSocket, { force: true });
+  }
+}
+
+async function waitForSocket(path: string): Promise<void> {
+  const { existsSync } = await import('node:fs');
+  for (let i = 0; i < 500 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 5));
+}

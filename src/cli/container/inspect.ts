@@ -1,0 +1,56 @@
+import { parseVerb } from '../args.ts';
+import { HakoError } from '../../common/errors.ts';
+import { compileFormat } from '../docker-args.ts';
+import { inspectContainer } from '../../engine/containers/inspect.ts';
+import { err, out } from '../output.ts';
+import { errorText } from '../image/index.ts';
+import type { ContainerGlobals } from './index.ts';
+
+/** `inspect [-f FORMAT] [--type container|image|volume] NAME...`: containers first, then images, as Docker. */
+export default async function inspect(args: string[], g: ContainerGlobals): Promise<number> {
+  const { values: o, positionals } = parseVerb(
+    'inspect',
+    args,
+    { format: { type: 'string', short: 'f' }, type: { type: 'string' }, size: { type: 'boolean', short: 's' } },
+    { min: 1, max: Infinity, usage: 'hako inspect [OPTIONS] NAME|ID [NAME|ID...]' },
+  );
+  const results: unknown[] = [];
+  let status = 0;
+  for (const ref of positionals) {
+    try {
+      results.push(await inspectOne(g, ref, o.type));
+    } catch (e) {
+      err(`hako: ${errorText(e)}\n`);
+      status = 1;
+    }
+  }
+  if (o.format) {
+    const { render } = compileFormat(o.format);
+    out(results.map((r) => `${render(r)}\n`).join(''));
+  } else out(`${JSON.stringify(results, null, 4)}\n`);
+  return status;
+}
+
+async function inspectOne(g: ContainerGlobals, ref: string, type: string | undefined): Promise<unknown> {
+  if (type === undefined || type === 'container') {
+    try {
+      return await inspectContainer(g.eng, g.eng.resolve(ref));
+    } catch (e) {
+      if (type === 'container' || !(e instanceof HakoError && e.code === 'not-found')) throw e;
+    }
+  }
+  if (type === undefined || type === 'image') {
+    const { inspectImage } = await import('../../engine/image-list.ts');
+    try {
+      return inspectImage(g.eng.images, ref);
+    } catch (e) {
+      if (type === 'image' || !(e instanceof HakoError && e.code === 'not-found')) throw e;
+    }
+  }
+  if (type === undefined || type === 'volume') {
+    const { volumeView } = await import('./volume.ts');
+    const v = g.eng.meta.getVolume(ref);
+    if (v) return volumeView(g.eng, ref);
+  }
+  throw new HakoError('not-found', `No such object: ${ref}`);
+}

@@ -1,0 +1,15 @@
+import { relaunchContainer } from '../../engine/containers/relaunch.ts';
+import { runHealthcheck } from '../../engine/containers/healthcheck.ts';
+import type { ContainerGlobals } from './index.ts';
+
+/** `hako __relaunch ID`: the monitor's restart (see engine/containers/relaunch.ts). */
+export async function relaunch(args: string[], g: ContainerGlobals): Promise<number> {
+  await relaunchContainer(g.eng, args[0] ?? '');
+  return 0;
+}
+
+/** `hako __healthcheck ID`: one health probe, run by the monitor's tick. */
+export async function healthcheck(args: string[], g: ContainerGlobals): Promise<number> {
+  await runHealthcheck(g.eng, g.eng.resolve(args[0] ?? ''));
+  return 0;
+}

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { HakoError } from '../../common/errors.ts';
+import { defaultHostConfig, type CreateRequest, type HostConfig } from '../container-config.ts';
+import { mergeImageConfig } from '../container-merge.ts';
+import { noSuchImage } from '../image-service.ts';
+import { Volumes } from '../volumes.ts';
+import type { ContainerEngine } from './engine.ts';
+import { planMounts, tmpfsMountOptions } from './mounts.ts';
+import { generateName, validateName } from './names.ts';
+import type { Container, ContainerSettings, MountPoint } from './record.ts';
+
+/**
+ * `create`: a container record, its directory, its writable layer and its volumes;
+ * nothing runs yet. Whatever was made is undone if a later step fails.
+ */
+export async function createContainer(eng: ContainerEngine, req: CreateRequest): Promise<Container> {
+  let image;
+  try {
+    image = eng.images.resolve(req.image);
+  } catch (err) {
+    if (err instanceof HakoError && err.code === 'not-found') throw new HakoError('not-found', `Unable to find image '${req.image}' locally: ${noSuchImage(req.image).message}`);
+    throw err;
+  }
+  const detail = eng.images.detail(image);
+  const id = randomBytes(32).toString('hex');
+  const name = req.name ? validateName(req.name) : generateName((n) => !!eng.meta.resolveContainerByName(n));
+  const hostConfig: HostConfig = { ...defaultHostConfig(), ...req.hostConfig };
+  if (hostConfig.NetworkMode === 'default' || hostConfig.NetworkMode === 'bridge') hostConfig.NetworkMode = 'none';
+  if (!['none', 'host'].includes(hostConfig.NetworkMode)) {
+    throw new HakoError('unsupported', `network ${hostConfig.NetworkMode} not found: only "none" and "host" are available so far`);
+  }
+  if (hostConfig.AutoRemove && hostConfig.RestartPolicy.Name && hostConfig.RestartPolicy.Name !== 'no') {
+    throw new HakoError('invalid-argument', 'conflicting options: cannot specify both --restart and --rm');
+  }
+  const config = mergeImageConfig(req.config, detail.config.config ?? {}, req.image);
+  if (!config.Hostname) config.Hostname = id.slice(0, 12);
+  const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+  if (argv.length === 0 || (argv.length === 1 && argv[0] === '')) throw new HakoError('invalid-argument', 'no command specified');
+
+  const planned = planMounts(hostConfig, config.Volumes);
+  const volumes = new Volumes(eng.meta, eng.paths.volumes);
+  const madeVolumes: string[] = [];
+  const dir = eng.dir(id);
+  let layerMade = false;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o710 });
+    const mounts: MountPoint[] = planned.map((m) => {
+      if (m.Type === 'bind') {
+        return { Type: 'bind', Source: m.Source, Destination: m.Target, Mode: m.ReadOnly ? 'ro' : '', RW: !m.ReadOnly, Propagation: m.BindOptions?.Propagation ?? 'rprivate' };
+      }
+      if (m.Type === 'tmpfs') {
+        return { Type: 'tmpfs', Source: '', Destination: m.Target, Mode: '', RW: !m.ReadOnly, Propagation: '', Options: tmpfsMountOptions(m) };
+      }
+      const { volume, created } = volumes.create(m.Source || undefined, { labels: m.VolumeOptions?.Labels ?? {} });
+      if (created) madeVolumes.push(volume.name);
+      return {
+        Type: 'volume',
+        Name: volume.name,
+        Source: volume.mountpoint,
+        Destination: m.Target,
+        Driver: 'local',
+        Mode: m.ReadOnly ? 'ro' : 'z',
+        RW: !m.ReadOnly,
+        Propagation: '',
+        ...(m.VolumeOptions?.NoCopy ? { NoCopy: true } : {}),
+      };
+    });
+    await eng.images.snapshots.createContainerLayer(id, eng.meta.layersOf(image.id).map((l) => l.chainId));
+    layerMade = true;
+    const settings: ContainerSettings = {
+      Config: config,
+      HostConfig: hostConfig,
+      Path: argv[0]!,
+      Args: argv.slice(1),
+      Mounts: mounts,
+      Platform: detail.config.os ?? 'linux',
+    };
+    const created = new Date().toISOString();
+    eng.meta.addContainer(
+      { id, name, imageId: image.id, created, config: JSON.stringify(settings) },
+      mounts.filter((m) => m.Type === 'volume').map((m) => m.Name!),
+    );
+    return { id, name, imageId: image.id, created, settings };
+  } catch (err) {
+    if (layerMade) await eng.images.snapshots.removeContainerLayer(id).catch(() => {});
+    for (const v of madeVolumes) {
+      try {
+        volumes.remove(v, true);
+      } catch {
+        // another container took it meanwhile: it stays
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
