@@ -237,7 +237,7 @@ describe('hako-tty', () => {
     await waitForPath(sock);
     procs.push(spawn(SENDPTY, [sock, 'cat'], { stdio: ['ignore', 'ignore', 'inherit'] }));
     tty.stdin.end('line one\n');
-    const code = await Promise.race([exited, delay(10_000).then(() => 'timeout')]);
+    const code = await Promise.race([exited, delay(10_000, 'timeout', { ref: false })]);
     assert.equal(code, 0, `hako-tty: ${code} ${err}; output: ${JSON.stringify(out)}`);
     // the pty's echo, then cat's copy
     assert.equal(out, 'line one\r\nline one\r\n');

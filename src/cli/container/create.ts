@@ -3,13 +3,13 @@ import { HakoError } from '../../common/errors.ts';
 import { createContainer } from '../../engine/containers/create.ts';
 import { out } from '../output.ts';
 import type { ContainerGlobals } from './index.ts';
-import { parseRunFlags, type RunFlags } from './run-flags.ts';
+import { parseRunFlags, runHelp, type RunFlags } from './run-flags.ts';
 
 /** `create [OPTIONS] IMAGE [COMMAND] [ARG...]`: prints the new container's id. */
 export default async function create(args: string[], g: ContainerGlobals): Promise<number> {
   const flags = parseRunFlags(args, 'create');
   if (flags.help) {
-    out('Usage: hako create [OPTIONS] IMAGE [COMMAND] [ARG...]\n');
+    out(runHelp('create'));
     return 0;
   }
   const c = await createFromFlags(g, flags);

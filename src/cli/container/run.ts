@@ -6,7 +6,8 @@ import { errorText } from '../image/index.ts';
 import { createFromFlags } from './create.ts';
 import type { ContainerGlobals } from './index.ts';
 import { relayAttached } from './relay.ts';
-import { parseRunFlags } from './run-flags.ts';
+import { parseRunFlags, runHelp, RUN_USAGE } from './run-flags.ts';
+import { withHelpHint } from '../docker-flags.ts';
 
 /**
  * `run`: create + start. Detached, it prints the id and leaves the container to its
@@ -19,11 +20,11 @@ export default async function run(args: string[], g: ContainerGlobals): Promise<
   try {
     flags = parseRunFlags(args, 'run');
   } catch (e) {
-    err(`hako: ${errorText(e)}\nSee 'hako run --help'.\n`);
+    err(`hako: ${errorText(withHelpHint(e, 'hako run', RUN_USAGE.run))}\n`);
     return 125;
   }
   if (flags.help) {
-    out('Usage: hako run [OPTIONS] IMAGE [COMMAND] [ARG...]\n');
+    out(runHelp('run'));
     return 0;
   }
   let c;

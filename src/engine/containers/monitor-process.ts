@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { HakoError } from '../../common/errors.ts';
 import { EXECUTOR_PATH } from '../../runtime/paths.ts';
 import type { ExecutorHandle } from '../../runtime/executor.ts';
-import { parseSize } from './sizes.ts';
+import { parseDecimalSize } from './sizes.ts';
 import { HAKO_BIN, MONITOR_PATH } from './native-paths.ts';
 import type { Container } from './record.ts';
 
@@ -95,7 +95,7 @@ function monitorArgs(dataRoot: string, c: Container): string[] {
     a.push('--log', `${c.id}-json.log`);
     const size = host.LogConfig?.Config?.['max-size'];
     const files = host.LogConfig?.Config?.['max-file'];
-    if (size) a.push('--log-max-size', String(parseSize(size)));
+    if (size) a.push('--log-max-size', String(parseDecimalSize(size)));
     if (files) a.push('--log-max-file', files);
   }
   if (cfg.Tty) a.push('--tty');
