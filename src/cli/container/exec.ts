@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HakoError } from '../../common/errors.ts';
 import { execInContainer } from '../../runtime/container-exec.ts';
@@ -39,7 +40,9 @@ export default async function exec(args: string[], g: ContainerGlobals): Promise
   let proxy: ReturnType<typeof spawn> | undefined;
   if (o.tty && !o.detach) {
     // Node cannot receive a pty master (SCM_RIGHTS): a tiny native proxy holds it.
-    consoleSocket = join(g.eng.dir(c.id), `exec-${process.pid}.sock`);
+    // A short path: a socket address holds 108 bytes, container directories can be longer.
+    mkdirSync('/run/hako', { recursive: true, mode: 0o711 });
+    consoleSocket = join('/run/hako', `tty-${process.pid}-${randomBytes(4).toString('hex')}.sock`);
     proxy = spawn(TTY_PROXY, [consoleSocket], { stdio: 'inherit' });
     await waitForSocket(consoleSocket);
   } else if (o.tty) proc.terminal = false;
