@@ -18,6 +18,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "slim.h"
+
 static void msg(const char *fmt, const char *a, const char *b)
 {
 	fprintf(stderr, "hako-init: ");
@@ -108,6 +110,9 @@ int main(int argc, char **argv)
 		run(argv + i, &orig);
 	/* the parent too, so that a signal forwarded early finds the group */
 	setpgid(child, child);
+	/* init sleeps for the container's lifetime: only the pages its loop touches
+	 * need to stay (failing costs only memory) */
+	(void)slim_init();
 	for (;;) {
 		siginfo_t si;
 		int sig = sigwaitinfo(&all, &si);
@@ -119,11 +124,10 @@ int main(int argc, char **argv)
 		if (sig != SIGCHLD) {
 			if (kill(child, sig) < 0 && errno != ESRCH)
 				msg("forward a signal: %s%s", strerror(errno), "");
-			continue;
-		}
-		if (reap(child, &code)) {
+		} else if (reap(child, &code)) {
 			reap(0, &code); /* the rest that is already gone */
 			return code;
 		}
+		slim_again();
 	}
 }

@@ -2,10 +2,12 @@
  * attach.sock: clients get the output as stdcopy frames [TYPE 0 0 0 SIZE(be32)]
  * and send stdin (0), resize (5) and signals (6) the same way.
  *
- * A client never blocks the monitor: each send is non-blocking into a socket
- * buffer raised to 1 MiB; what the kernel does not take (at most a frame and an
- * exit frame) waits in the client's fixed slot. A client whose slot cannot take
- * the next frame is 1 MiB behind and is dropped.
+ * A client never blocks the monitor, and costs it no memory per byte: each frame
+ * is one non-blocking sendmsg into a socket buffer raised to hold 1 MiB. On Linux a
+ * unix stream send of at most 32 KiB is one skb, all or nothing, so a frame is
+ * never cut: EAGAIN means 1 MiB is queued and the client cannot keep up, and it is
+ * dropped (as is, defensively, a client after a partial send). Only the exit frame
+ * may wait for room, during the final flush.
  * Stdin is back-pressured instead: while the container has not taken the last
  * read, no client is read.
  */
@@ -20,14 +22,15 @@
 #include "monitor.h"
 
 #define ATTACH_SOCK "attach.sock"
-#define PEND (8 + MON_CHUNK + 64)
-#define SNDBUF (512 * 1024) /* the kernel doubles it: 1 MiB queued */
+/* The kernel doubles it, and counts each skb's overhead too: 8 KiB frames fill
+ * 2 MiB of buffer at about 1 MiB of payload. */
+#define SNDBUF (1024 * 1024)
 
 enum { T_STDIN = 0, T_STDOUT = 1, T_STDERR = 2, T_EXIT = 4, T_RESIZE = 5, T_SIGNAL = 6 };
 
 struct client {
 	int fd;
-	bool closing;     /* the exit frame is queued: close once it is out */
+	bool closing;     /* the exit frame waits for room: close once it is out */
 	bool rd_eof;      /* the client shut down its side: output only */
 	bool hup;         /* hung up while we were not reading it */
 	bool sent_stdin, stdin_done;
@@ -36,11 +39,9 @@ struct client {
 	uint32_t left;    /* payload bytes still to come */
 	char ctl[32];     /* a resize or signal payload */
 	uint8_t clen;
-	uint32_t off, len; /* queued output in pend[] */
 };
 
 static struct client cl[MON_MAX_CLIENTS];
-static char pend[MON_MAX_CLIENTS][PEND];
 static int listen_fd = -1;
 static bool exited;
 static int exit_code;
@@ -162,83 +163,40 @@ static void client_close(int i, bool by_client)
 	c->fd = -1;
 }
 
-/* Sends what is queued; -1 once the client is gone. */
-static int client_flush(int i)
+/* One whole frame or nothing: 1 sent, 0 no room (EAGAIN), -1 the client is gone
+ * (closed here). */
+static int client_send(int i, int type, const char *data, size_t n)
 {
-	struct client *c = &cl[i];
+	uint8_t hdr[8] = { (uint8_t)type, 0, 0, 0, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+	struct iovec iov[2] = { { hdr, 8 }, { (void *)data, n } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+	ssize_t w;
 
-	while (c->len > 0) {
-		ssize_t w = send(c->fd, pend[i] + c->off, c->len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (w < 0) {
-			client_close(i, true);
-			return -1;
-		}
-		c->off += w;
-		c->len -= w;
-	}
-	c->off = 0;
-	if (c->closing) {
-		client_close(i, false);
-		return -1;
-	}
-	return 0;
+	do
+		w = sendmsg(cl[i].fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w == (ssize_t)(8 + n))
+		return 1;
+	if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	client_close(i, w < 0); /* an error: it is gone; a partial frame: cannot go on */
+	return -1;
 }
 
 static void client_queue(int i, int type, const char *data, size_t n)
 {
-	struct client *c = &cl[i];
-	uint8_t hdr[8] = { (uint8_t)type, 0, 0, 0, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
-	size_t done = 0, rest;
-
-	if (c->len > 0 && client_flush(i) < 0)
-		return;
-	if (c->len == 0) {
-		struct iovec iov[2] = { { hdr, 8 }, { (void *)data, n } };
-		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
-		ssize_t w;
-		do
-			w = sendmsg(c->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
-		while (w < 0 && errno == EINTR);
-		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			client_close(i, true);
-			return;
-		}
-		done = w < 0 ? 0 : (size_t)w;
-		if (done == 8 + n)
-			return;
-	}
-	rest = 8 + n - done;
-	if (rest > PEND - c->len) {
-		client_close(i, false); /* 1 MiB behind: it cannot keep up */
-		return;
-	}
-	if (c->off + c->len + rest > PEND) {
-		memmove(pend[i], pend[i] + c->off, c->len);
-		c->off = 0;
-	}
-	if (done < 8) {
-		memcpy(pend[i] + c->off + c->len, hdr + done, 8 - done);
-		c->len += 8 - done;
-		done = 8;
-	}
-	memcpy(pend[i] + c->off + c->len, data + (done - 8), 8 + n - done);
-	c->len += 8 + n - done;
+	if (client_send(i, type, data, n) == 0)
+		client_close(i, false); /* 1 MiB behind */
 }
 
+/* The exit frame, then the client is closed; without room it waits for POLLOUT. */
 static void send_exit(int i)
 {
 	char code[16];
 	int n = snprintf(code, sizeof(code), "%d", exit_code);
 
-	client_queue(i, T_EXIT, code, (size_t)n);
-	if (cl[i].fd < 0)
-		return;
 	cl[i].closing = true;
-	if (cl[i].len == 0)
+	if (client_send(i, T_EXIT, code, (size_t)n) == 1)
 		client_close(i, false);
 }
 
@@ -395,8 +353,11 @@ static void on_client(int i, int fd, short revents)
 		client_close(i, true);
 		return;
 	}
-	if ((revents & POLLOUT) && client_flush(i) < 0)
-		return;
+	if ((revents & POLLOUT) && c->closing) {
+		send_exit(i);
+		if (c->fd != fd)
+			return;
+	}
 	if (!c->rd_eof && (revents & (POLLIN | POLLHUP))) {
 		if (!reading_allowed()) {
 			c->hup = c->hup || (revents & POLLHUP);
@@ -451,7 +412,7 @@ void attach_poll(void)
 		poll_add(in.fd, POLLOUT, on_stdin_writable, 0);
 	for (int i = 0; i < MON_MAX_CLIENTS; i++) {
 		struct client *c = &cl[i];
-		short ev = c->len > 0 ? POLLOUT : 0;
+		short ev = c->closing ? POLLOUT : 0;
 		if (c->fd < 0)
 			continue;
 		if (!c->rd_eof) {

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "slim.h"
 
 /* The current launch: the first start or a restart. */
 static struct {
@@ -239,9 +240,30 @@ static bool stopped(void)
 	return access("stopped", F_OK) == 0;
 }
 
+/* `update --restart` writes the file `restart`: the policy from then on. */
+static void reread_policy(void)
+{
+	char buf[64];
+	ssize_t n;
+	int fd = open("restart", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	mon_parse_policy(buf, &O.restart, &O.max_restarts);
+}
+
 static bool restart_allowed(int code)
 {
 	if (stopped())
+		return false;
+	reread_policy();
+	if (O.relaunch == NULL)
 		return false;
 	switch (O.restart) {
 	case POLICY_ALWAYS:
@@ -583,23 +605,32 @@ static int timeout_ms(int64_t now)
 static void build_table(void)
 {
 	n_watch = 0;
+	/* Clients first: an attach that is waiting when the first output arrives in
+	 * the same poll round must be accepted before that output is handed out. */
+	attach_poll();
+	chan_poll();
+	console_poll();
 	for (int i = 0; i < 2; i++)
 		if (M.out_r[i] >= 0)
 			poll_add(M.out_r[i], POLLIN, on_output, i);
 	if (M.master >= 0)
 		poll_add(M.master, POLLIN, on_output, 2);
-	chan_poll();
-	console_poll();
-	attach_poll();
 	poll_add(M.sigfd, POLLIN, on_sigchld, 0);
 }
+
+/* After this long without an event, the code pages the last burst of work
+ * brought in are dropped again (slim.c). */
+#define IDLE_MS 2000
 
 __attribute__((noreturn))
 static void loop(void)
 {
+	bool slim = true; /* nothing has run since the last drop */
+
 	for (;;) {
 		int64_t now = mon_now_ms();
-		int n;
+		bool idle_wait;
+		int n, timeout;
 
 		if (M.final && (attach_idle() || now >= M.final_at))
 			finish();
@@ -611,11 +642,19 @@ static void loop(void)
 		if (M.tick_at > 0 && now >= M.tick_at)
 			tick_due(now);
 		build_table();
-		n = poll(pfd, (nfds_t)n_watch, timeout_ms(now));
+		timeout = timeout_ms(now);
+		idle_wait = !slim && (timeout < 0 || timeout > IDLE_MS);
+		n = poll(pfd, (nfds_t)n_watch, idle_wait ? IDLE_MS : timeout);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			mon_die(1, "poll: %s", strerror(errno));
+		if (n == 0 && idle_wait) {
+			slim_again();
+			slim = true;
+			continue;
+		}
+		slim = slim && n == 0;
 		for (int i = 0; i < n_watch && n > 0; i++) {
 			if (pfd[i].revents == 0)
 				continue;
@@ -633,5 +672,7 @@ int main(int argc, char **argv)
 	setup_stdio();
 	log_open();
 	start();
+	if (slim_init() < 0)
+		mon_warn("/proc/self/smaps: %s", strerror(errno));
 	loop();
 }

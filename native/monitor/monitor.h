@@ -21,6 +21,7 @@
 
 /* ---- options.c ---- */
 enum mon_policy { POLICY_NO, POLICY_ALWAYS, POLICY_UNLESS_STOPPED, POLICY_ON_FAILURE };
+int mon_parse_policy(const char *v, enum mon_policy *policy, unsigned *max);
 
 struct mon_options {
 	const char *dir;

@@ -61,22 +61,31 @@ static void push(char ***list, char *value, int argc)
 	(*list)[n] = value;
 }
 
-static void parse_restart(const char *v)
+/* 0 and the policy set, or -1 for text that is not one (the file `restart` is
+ * read with this too: there a bad value is ignored, not fatal). */
+int mon_parse_policy(const char *v, enum mon_policy *policy, unsigned *max)
 {
 	uint64_t n = 0;
 
 	if (strcmp(v, "no") == 0)
-		O.restart = POLICY_NO;
+		*policy = POLICY_NO;
 	else if (strcmp(v, "always") == 0)
-		O.restart = POLICY_ALWAYS;
+		*policy = POLICY_ALWAYS;
 	else if (strcmp(v, "unless-stopped") == 0)
-		O.restart = POLICY_UNLESS_STOPPED;
+		*policy = POLICY_UNLESS_STOPPED;
 	else if (strcmp(v, "on-failure") == 0 ||
 		 (strncmp(v, "on-failure:", 11) == 0 && mon_parse_uint(v + 11, 1000000000, &n)))
-		O.restart = POLICY_ON_FAILURE;
+		*policy = POLICY_ON_FAILURE;
 	else
+		return -1;
+	*max = (unsigned)n;
+	return 0;
+}
+
+static void parse_restart(const char *v)
+{
+	if (mon_parse_policy(v, &O.restart, &O.max_restarts) < 0)
 		bad("--restart %s: expected no, always, unless-stopped, on-failure or on-failure:N", v);
-	O.max_restarts = (unsigned)n;
 }
 
 /* SECS: whole seconds with an optional fraction (milliseconds are kept). */

@@ -49,7 +49,8 @@ export async function removeLink(linkDir: string, id: string): Promise<void> {
 
 /** `lowerdir=l/TOP:…:l/BOTTOM,upperdir=…,workdir=…` with every path relative to the overlay directory. */
 export function overlayOptions(lowerIds: readonly string[], upper: string, work: string): string {
-  const lower = lowerIds.map((id) => `l/${id}`).join(':');
+  // a link name, or (a container's init layer) a path relative to the driver's root
+  const lower = lowerIds.map((id) => (id.includes('/') ? id : `l/${id}`)).join(':');
   const opts = `lowerdir=${lower},upperdir=${upper},workdir=${work}`;
   if (opts.length > MAX_MOUNT_DATA) {
     throw new HakoError('unsupported', `${lowerIds.length} layers do not fit in one overlay mount: the options are ${opts.length} bytes, the kernel takes ${MAX_MOUNT_DATA}`);

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { HakoError, isErrno, systemError } from '../common/errors.ts';
 import { atomicWriteFile } from '../common/fs.ts';
@@ -96,6 +96,24 @@ async function readText(path: string): Promise<string | undefined> {
     if (isErrno(err, 'ENOENT')) return undefined;
     throw err;
   }
+}
+
+/** Mount points for /etc/{hostname,hosts,resolv.conf}; /etc as the image has it (top layer first). */
+export const INIT_FILES = ['etc/hostname', 'etc/hosts', 'etc/resolv.conf'];
+
+async function makeInitLayer(dir: string, lowers: string[]): Promise<void> {
+  let etc = { mode: 0o755, uid: 0, gid: 0 };
+  for (const l of lowers) {
+    const st = await lstat(join(l, 'etc')).catch(() => undefined);
+    if (!st) continue;
+    if (st.isDirectory()) etc = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    else return; // /etc is not a directory in this image: leave it to the runtime
+    break;
+  }
+  await mkdirExact(dir, 0o755);
+  await mkdirExact(join(dir, 'etc'), etc.mode);
+  await chown(join(dir, 'etc'), etc.uid, etc.gid);
+  for (const f of INIT_FILES) await writeFile(join(dir, f), '', { mode: 0o644 });
 }
 
 export class Snapshotter {
@@ -231,6 +249,10 @@ export class Snapshotter {
       if (driver === 'overlay') {
         const links: string[] = [];
         for (const id of [...chainIds].reverse()) links.push((await readText(join(this.layerPath(driver, id), 'link')))!);
+        // The init layer (Docker's): the mount points the engine binds over, so that they
+        // are never created in the container's own layer (and never end up in a commit).
+        await makeInitLayer(join(dir, 'init'), links.map((l) => join(base, 'l', l)));
+        links.unshift(`containers/${key}/init`);
         const lower = links.join(':');
         overlayOptions(links, `containers/${key}/upper`, `containers/${key}/work`); // too many layers: refuse now, not at mount time
         // the merged root takes the upper dir's owner and mode: a container user must be able to enter it

@@ -61,7 +61,10 @@ describe('hako-init', () => {
     assert.match(r.stderr, /^hako-init: exec \/nonexistent\/prog: No such file or directory$/m);
     const r2 = spawnSync(INIT, ['--', 'no-such-command-anywhere'], { encoding: 'utf8' });
     assert.equal(r2.status, 127);
-    const r3 = spawnSync(INIT, ['/etc/hostname'], { encoding: 'utf8' });
+    const dir = mkdtempSync('/tmp/hki-');
+    dirs.push(dir);
+    writeFileSync(join(dir, 'plain'), 'not a program\n', { mode: 0o644 });
+    const r3 = spawnSync(INIT, [join(dir, 'plain')], { encoding: 'utf8' });
     assert.equal(r3.status, 126, r3.stderr);
     for (const args of [[], ['--']]) {
       const r4 = spawnSync(INIT, args, { encoding: 'utf8' });

@@ -366,9 +366,14 @@ describe('hako-monitor: state file and control channel', () => {
 
   test('the container may exit before its `pid` line is read', async () => {
     const dir = tmp();
-    // the container exits at once; `exec sleep` never reaps it, so it comes to the
-    // monitor (subreaper) as a zombie when the launcher exits, before any `pid` line
-    const m = new Monitor(dir, ['--announce'], sh(`sh -c 'exit 7' & echo $! > ${dir}/child.pid; exec sleep 0.2`), { channel: true });
+    // the container exits once its launcher is gone: the monitor (subreaper) reaps
+    // it before the test sends any `pid` line
+    const m = new Monitor(
+      dir,
+      ['--announce'],
+      sh(`sh -c 'while kill -0 '$$' 2>/dev/null; do sleep 0.01; done; exit 7' & echo $! > ${dir}/child.pid; exit 0`),
+      { channel: true },
+    );
     const launcherPid = Number((await m.line(/^launched /)).split(' ')[1]);
     const child = Number(await waitFor('child.pid', () => existsSync(join(dir, 'child.pid')) && readFileSync(join(dir, 'child.pid'), 'utf8').trim()));
     await waitFor('launcher and container reaped', () => !existsSync(`/proc/${launcherPid}`) && !existsSync(`/proc/${child}`));
@@ -504,7 +509,7 @@ describe('hako-monitor: attach', () => {
     c1.send(0, 'a\n');
     await waitFor('got a', () => c1.text(1) === 'got a\n');
     c1.send(0, '');
-    c1.sock.end();
+    c1.sock.destroy();
     await c1.closed;
     const c2 = await Client.open(dir);
     c2.send(0, 'b\n');
@@ -531,7 +536,9 @@ describe('hako-monitor: attach', () => {
 
   test('a client that does not read is dropped; others and the log are not held up', async () => {
     const dir = tmp();
-    const m = new Monitor(dir, ['--log', 'log.json'], sh(`while [ ! -e ${dir}/go ]; do sleep 0.01; done; head -c 8000000 /dev/zero | tr '\\0' x; echo; echo done`));
+    // 8 MB in bursts of 100 kB: a reading client keeps up, a paused one falls 1 MiB behind
+    const burst = `i=0; while [ $i -lt 80 ]; do head -c 100000 /dev/zero | tr '\\0' x; sleep 0.01; i=$((i+1)); done`;
+    const m = new Monitor(dir, ['--log', 'log.json'], sh(`while [ ! -e ${dir}/go ]; do sleep 0.01; done; ${burst}; echo; echo done`));
     const slow = await Client.open(dir);
     slow.sock.pause();
     const fast = await Client.open(dir);
@@ -542,6 +549,8 @@ describe('hako-monitor: attach', () => {
     slow.sock.resume();
     await slow.closed;
     assert.ok(!slow.frames.some((f) => f.type === 4), 'dropped before the end');
+    const got = slow.frames.reduce((n, f) => n + f.data.length, 0);
+    assert.ok(got >= 512 * 1024 && got < 4 << 20, `the slow client got ${got} bytes`);
     assert.equal(m.log().reduce((n, e) => n + e.log.length, 0), 8000006);
   });
 });
@@ -621,18 +630,26 @@ describe('hako-monitor: command line', () => {
 });
 
 describe('hako-monitor: memory', () => {
+  function usage(pid: number): { rss: number; pss: number } {
+    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+    const pss = Number(/Pss:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))![1]);
+    return { rss, pss };
+  }
+
   test('VmRSS stays under 1 MiB with a running container, a client and output', async (t) => {
     const dir = tmp();
-    const m = new Monitor(dir, ['--log', 'log.json', '--stdin'], sh('seq 1 20000; seq 1 20000 >&2; echo done; exec sleep 30'));
+    const m = new Monitor(dir, ['--log', 'log.json', '--stdin'], sh('seq 1 20000; seq 1 20000 >&2; head -c 20000 /dev/zero | tr "\\0" z; echo; echo done; exec sleep 30'));
     const c = await Client.open(dir);
     await waitFor('output', () => m.log().some((e) => e.log === 'done\n'));
-    const status = readFileSync(`/proc/${m.proc.pid}/status`, 'utf8');
-    const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]);
-    const pss = Number(/Pss:\s+(\d+) kB/.exec(readFileSync(`/proc/${m.proc.pid}/smaps_rollup`, 'utf8'))![1]);
-    t.diagnostic(`hako-monitor VmRSS ${rss} kB, Pss ${pss} kB`);
-    assert.ok(rss < 1024, `VmRSS ${rss} kB`);
-    const s = m.state();
-    process.kill(Number(s.pid), 'SIGKILL');
+    const busy = usage(m.proc.pid!);
+    t.diagnostic(`hako-monitor after output: VmRSS ${busy.rss} kB, Pss ${busy.pss} kB`);
+    assert.ok(busy.rss < 1024, `VmRSS ${busy.rss} kB`);
+    // idle for a while: the code pages of the burst are dropped again (slim.c)
+    await delay(2500);
+    const idle = usage(m.proc.pid!);
+    t.diagnostic(`hako-monitor idle: VmRSS ${idle.rss} kB, Pss ${idle.pss} kB`);
+    assert.ok(idle.rss < 1024, `VmRSS ${idle.rss} kB`);
+    process.kill(Number(m.state().pid), 'SIGKILL');
     assert.equal(await c.exitFrame(), '137');
     await m.exit();
   });

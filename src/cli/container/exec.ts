@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HakoError } from '../../common/errors.ts';
 import { execInContainer } from '../../runtime/container-exec.ts';
@@ -36,6 +36,7 @@ export default async function exec(args: string[], g: ContainerGlobals): Promise
   if (st.Paused) throw new HakoError('invalid-state', `container ${c.id} is paused, unpause the container before exec`);
   if (!st.Running) throw new HakoError('invalid-state', `container ${c.id} is not running`);
   const proc = execProcess(g.eng, c, { cmd, env: o.env ?? [], user: o.user ?? '', workdir: o.workdir ?? '', tty: !!o.tty, privileged: !!o.privileged });
+  if (!o.interactive && !o.tty) detachStdin();
   let consoleSocket: string | undefined;
   let proxy: ReturnType<typeof spawn> | undefined;
   if (o.tty && !o.detach) {
@@ -59,6 +60,22 @@ export default async function exec(args: string[], g: ContainerGlobals): Promise
   } finally {
     if (consoleSocket) rmSync(consoleSocket, { force: true });
   }
+}
+
+/**
+ * Docker: without -i the process's stdin is not attached: it reads EOF at once and never
+ * consumes the caller's input (`while read l; do hako exec c …; done <file`). The executor,
+ * and so the process, inherits this CLI's fd 0: make that /dev/null (the lowest free fd
+ * is the one just closed; nothing in this process reads its stdin).
+ */
+function detachStdin(): void {
+  try {
+    closeSync(0);
+  } catch {
+    // already closed
+  }
+  const fd = openSync('/dev/null', 'r');
+  if (fd !== 0) closeSync(fd); // fd 0 was taken meanwhile: leave it
 }
 
 async function waitForSocket(path: string): Promise<void> {

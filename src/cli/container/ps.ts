@@ -40,7 +40,13 @@ export default async function ps(args: string[], g: ContainerGlobals): Promise<n
   const last = o.latest ? 1 : o.last !== undefined ? Number(o.last) : -1;
   const all = !!o.all || last > 0 || filters.some((f) => f.key === 'status' || f.key === 'exited');
   let rows = g.eng.list().map((c) => ({ c, st: g.eng.state(c) }));
-  rows = rows.filter(({ c, st }) => (all || st.Running) && filters.every((f) => matches(g.eng, c, st, f.key, f.value)));
+  // Docker: several values of one filter are alternatives (status=exited + status=running:
+  // either), except labels, which must all match; different filters must all hold.
+  const byKey = new Map<string, string[]>();
+  for (const f of filters) byKey.set(f.key, [...(byKey.get(f.key) ?? []), f.value]);
+  const holds = (c: Container, st: DockerState) =>
+    [...byKey].every(([key, values]) => (key === 'label' ? values.every((v) => matches(g.eng, c, st, key, v)) : values.some((v) => matches(g.eng, c, st, key, v))));
+  rows = rows.filter(({ c, st }) => (all || st.Running) && holds(c, st));
   if (last > 0) rows = rows.slice(0, last);
   const trunc = !o['no-trunc'];
   if (o.quiet) {

@@ -14,7 +14,7 @@ function iec(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
   while (n >= 1024 && i < units.length - 1) (n /= 1024), i++;
-  return `${Number(n.toFixed(2))}${units[i]}`;
+  return `${Number(n.toPrecision(4))}${units[i]}`; // Go's %.4g, as Docker's units.BytesSize
 }
 
 function si(n: number): string {
@@ -22,6 +22,13 @@ function si(n: number): string {
   let i = 0;
   while (n >= 1000 && i < units.length - 1) (n /= 1000), i++;
   return `${Number(n.toPrecision(3))}${units[i]}`;
+}
+
+/** A cgroup counter as a number: a limit too big for a double comes as JSON.rawJSON (e.g. v1's "unlimited"). */
+function num(c: unknown): number {
+  if (c === undefined || c === null) return 0;
+  if (typeof c === 'object') return Number(JSON.stringify(c));
+  return Number(c);
 }
 
 interface Sample {
@@ -34,7 +41,7 @@ function sample(g: ContainerGlobals, c: Container): Sample | undefined {
   if (!g.eng.runtime.exists(c.id)) return undefined;
   const rec = g.eng.runtime.load(c.id);
   const s = collectStats(rec.cgroup, readHierarchies()) as Obj;
-  return { cpu: Number(s['cpu']?.usage?.total ?? 0), at: Number(process.hrtime.bigint()), s };
+  return { cpu: num(s['cpu']?.usage?.total), at: Number(process.hrtime.bigint()), s };
 }
 
 /** `stats [--no-stream] [-a] [CONTAINER...]`: cgroup figures in Docker's columns (one sample with --no-stream). */
@@ -52,13 +59,15 @@ export default async function stats(args: string[], g: ContainerGlobals): Promis
     const rows = list.map((c) => {
       const a = first.get(c.id);
       const b = sample(g, c);
-      const mem = Number(b?.s['memory']?.usage?.usage ?? 0) - Number(b?.s['memory']?.stats?.total_inactive_file ?? b?.s['memory']?.stats?.inactive_file ?? 0);
-      let limit = Number(b?.s['memory']?.usage?.limit ?? 0);
+      // Docker's figure: usage less the inactive page cache (v1: total_inactive_file, v2: inactive_file)
+      const raw = (b?.s['memory']?.raw ?? {}) as Obj;
+      const mem = num(b?.s['memory']?.usage?.usage) - num(raw['total_inactive_file'] ?? raw['inactive_file']);
+      let limit = num(b?.s['memory']?.usage?.limit);
       const total = Number(readMemTotal());
       if (!limit || limit > total) limit = total;
       const cpuPct = a && b ? ((b.cpu - a.cpu) / (b.at - a.at)) * 100 : 0;
       const io = (b?.s['blkio']?.ioServiceBytesRecursive ?? []) as Obj[];
-      const sum = (op: string) => io.filter((e) => String(e['op']).toLowerCase() === op).reduce((n, e) => n + Number(e['value'] ?? 0), 0);
+      const sum = (op: string) => io.filter((e) => String(e['op']).toLowerCase() === op).reduce((n, e) => n + num(e['value']), 0);
       return {
         Container: o['no-trunc'] ? c.id : c.id.slice(0, 12),
         ID: o['no-trunc'] ? c.id : c.id.slice(0, 12),
@@ -68,7 +77,7 @@ export default async function stats(args: string[], g: ContainerGlobals): Promis
         MemPerc: `${limit ? ((Math.max(0, mem) / limit) * 100).toFixed(2) : '0.00'}%`,
         NetIO: '0B / 0B',
         BlockIO: `${si(sum('read'))} / ${si(sum('write'))}`,
-        PIDs: String(b?.s['pids']?.current ?? 0),
+        PIDs: String(num(b?.s['pids']?.current)),
       };
     });
     out(

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { parseVerb } from '../args.ts';
+import { atomicWriteFile } from '../../common/fs.ts';
 import { HakoError } from '../../common/errors.ts';
 import { parseSize } from '../../engine/containers/sizes.ts';
 import { updateContainer } from '../../runtime/container-update.ts';
@@ -68,6 +70,12 @@ export default async function update(args: string[], g: ContainerGlobals): Promi
     if (g.eng.state(c).Running && Object.keys(resources).length) updateContainer(g.eng.runtime, c.id, resources);
     c.settings.HostConfig = { ...c.settings.HostConfig, ...host };
     g.eng.meta.updateContainerConfig(c.id, JSON.stringify(c.settings));
+    const rp = host['RestartPolicy'] as RestartPolicy | undefined;
+    if (rp) {
+      // the running monitor reads it at the next exit (native/MONITOR.md)
+      const text = rp.Name === 'on-failure' && rp.MaximumRetryCount ? `on-failure:${rp.MaximumRetryCount}` : rp.Name || 'no';
+      atomicWriteFile(join(g.eng.dir(c.id), 'restart'), `${text}\n`);
+    }
     return ref;
   });
 }

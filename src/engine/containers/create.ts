@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { HakoError } from '../../common/errors.ts';
 import { defaultHostConfig, type CreateRequest, type HostConfig } from '../container-config.ts';
-import { mergeImageConfig } from '../container-merge.ts';
+import { defaultHostname, mergeImageConfig } from '../container-merge.ts';
 import { noSuchImage } from '../image-service.ts';
 import { Volumes } from '../volumes.ts';
 import type { ContainerEngine } from './engine.ts';
-import { planMounts, tmpfsMountOptions } from './mounts.ts';
+import { planMounts, populateVolume, tmpfsMountOptions } from './mounts.ts';
 import { generateName, validateName } from './names.ts';
 import type { Container, ContainerSettings, MountPoint } from './record.ts';
 
@@ -34,7 +34,8 @@ export async function createContainer(eng: ContainerEngine, req: CreateRequest):
     throw new HakoError('invalid-argument', 'conflicting options: cannot specify both --restart and --rm');
   }
   const config = mergeImageConfig(req.config, detail.config.config ?? {}, req.image);
-  if (!config.Hostname) config.Hostname = id.slice(0, 12);
+  // Docker: the short id, or the host's own name with the host's network
+  if (!config.Hostname) config.Hostname = defaultHostname(id, hostConfig.NetworkMode);
   const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
   if (argv.length === 0 || (argv.length === 1 && argv[0] === '')) throw new HakoError('invalid-argument', 'no command specified');
 
@@ -68,6 +69,16 @@ export async function createContainer(eng: ContainerEngine, req: CreateRequest):
     });
     await eng.images.snapshots.createContainerLayer(id, eng.meta.layersOf(image.id).map((l) => l.chainId));
     layerMade = true;
+    // Docker's copy-up, at create: each empty volume takes what the image has at its mount point
+    const toFill = mounts.filter((m) => m.Type === 'volume' && !m.NoCopy && volumes.isEmpty(m.Name!));
+    if (toFill.length > 0) {
+      const rootfs = await eng.images.snapshots.mount(id);
+      try {
+        for (const m of toFill) populateVolume(rootfs, m.Destination, volumes.path(m.Name!));
+      } finally {
+        await eng.images.snapshots.unmount(id);
+      }
+    }
     const settings: ContainerSettings = {
       Config: config,
       HostConfig: hostConfig,

@@ -104,7 +104,8 @@ function monitorArgs(dataRoot: string, c: Container): string[] {
   const policy = host.RestartPolicy?.Name || 'no';
   a.push('--restart', policy === 'on-failure' && host.RestartPolicy.MaximumRetryCount ? `on-failure:${host.RestartPolicy.MaximumRetryCount}` : policy);
   const hako = [HAKO_BIN, '--data-root', dataRoot];
-  if (policy !== 'no') for (const arg of [...hako, '__relaunch', c.id]) a.push('--relaunch', arg);
+  // always: `update --restart` can give a running container a policy later (the `restart` file)
+  for (const arg of [...hako, '__relaunch', c.id]) a.push('--relaunch', arg);
   if (host.AutoRemove) for (const arg of [...hako, 'rm', '--force', '--volumes', c.id]) a.push('--cleanup', arg);
   const hc = cfg.Healthcheck;
   if (hc?.Test?.length && hc.Test[0] !== 'NONE') {

@@ -1,5 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, lstatSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { HakoError } from '../../common/errors.ts';
+import { resolveInRoot } from '../../common/in-root.ts';
 import type { HostConfig, MountConfig } from '../container-config.ts';
 import type { ResolvedMount } from '../container-spec.ts';
 import type { MountPoint } from './record.ts';
@@ -87,4 +90,27 @@ export function tmpfsMountOptions(m: PlannedMount): string[] {
   }
   if (m.ReadOnly && !opts.includes('ro')) opts.push('ro');
   return opts;
+}
+
+/**
+ * A new volume takes the image's content at its mount point (Docker's copy-up, made at
+ * create): the directory's files with owners, modes and times, and the directory's own
+ * owner and mode. The caller checks that the volume is empty: a used one is left alone.
+ */
+export function populateVolume(rootfs: string, destination: string, volumeDir: string): void {
+  const src = resolveInRoot(rootfs, destination);
+  let st;
+  try {
+    st = lstatSync(src);
+  } catch {
+    return; // nothing in the image there
+  }
+  if (!st.isDirectory()) return;
+  const r = spawnSync('cp', ['-a', '--', `${src}/.`, volumeDir], { encoding: 'utf8' });
+  if (r.status !== 0) throw new HakoError('system', `copy the image's ${destination} into its volume: ${(r.stderr ?? '').trim()}`);
+  const vst = statSync(volumeDir);
+  if (vst.uid !== st.uid || vst.gid !== st.gid || (vst.mode & 0o7777) !== (st.mode & 0o7777)) {
+    chownSync(volumeDir, st.uid, st.gid);
+    chmodSync(volumeDir, st.mode & 0o7777);
+  }
 }
