@@ -401,7 +401,7 @@ void attach_listen(void)
 {
 	for (int i = 0; i < MON_MAX_CLIENTS; i++)
 		cl[i].fd = -1;
-	listen_fd = mon_listen(ATTACH_SOCK, 16);
+	listen_fd = mon_listen(ATTACH_SOCK, 64); /* above the 32-client limit: a refusal is a close, never EAGAIN */
 }
 
 void attach_poll(void)

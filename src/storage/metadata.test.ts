@@ -44,7 +44,7 @@ describe('metadata database', () => {
     assert.equal((db.prepare('PRAGMA journal_mode').get() as any).journal_mode, 'wal');
     assert.deepEqual(
       db.prepare('SELECT version, name FROM migrations').all().map((r: any) => r.version),
-      [1, 2],
+      [1, 2, 3],
     );
     db.exec('PRAGMA user_version = 99');
     db.exec("INSERT INTO migrations VALUES (99, 'future', 'now')");
