@@ -105,5 +105,6 @@ export class Engine {
     const ids = this.hako(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
     if (ids.length) this.hako(['rm', '-f', ...ids]);
     rmSync(this.root, { recursive: true, force: true });
+    rmSync(storePaths(this.root).runtime, { recursive: true, force: true });
   }
 }
