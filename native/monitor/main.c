@@ -76,9 +76,31 @@ void poll_add(int fd, short events, mon_handler fn, int idx)
 }
 
 /* ---- endings ---- */
+/* The file `cgroups` (one directory per line, written by the engine) names the
+ * container's cgroups: empty now, they go, as Docker's shim removes them at exit.
+ * One still in use (EBUSY) stays for `rm`. */
+static void remove_cgroups(void)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open("cgroups", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (char *line = strtok(buf, "\n"); line != NULL; line = strtok(NULL, "\n"))
+		if (line[0] == '/')
+			(void)rmdir(line);
+}
+
 __attribute__((noreturn))
 static void finish(void)
 {
+	remove_cgroups();
 	attach_shutdown();
 	console_shutdown();
 	if (O.cleanup != NULL && !chan_vetoes_cleanup()) {

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { atomicWriteFile } from '../../common/fs.ts';
 import { writeSync } from 'node:fs';
 import { createContainer as runtimeCreate } from '../../runtime/container-create.ts';
 import { releaseInit } from '../../runtime/container-start.ts';

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { atomicWriteFile } from '../../common/fs.ts';
 import { rmSync } from 'node:fs';
 import { HakoError } from '../../common/errors.ts';
 import { createContainer as runtimeCreate } from '../../runtime/container-create.ts';
@@ -49,6 +51,7 @@ export async function startContainer(eng: ContainerEngine, c: Container, opts: S
       warn: opts.warn,
     });
     launch.detach();
+    atomicWriteFile(join(eng.dir(c.id), 'cgroups'), rec.cgroup.dirs.map((d) => `${d}\n`).join(''));
     monitor.send(`pid ${rec.pid}`);
     if (opts.removesItself) monitor.send('nocleanup');
     if (opts.attach) {
