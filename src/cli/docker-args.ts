@@ -1,7 +1,8 @@
 /**
  * Docker's output conventions shared by the image commands: human sizes and durations
- * (go-units), tabwriter tables, and the small part of Go templates that --format uses.
+ * (go-units), tabwriter tables, and --format templates (Go's text/template, go-template.ts).
  */
+import { goStringer, parseGoTemplate, type GoFunc, type Stringer } from './go-template.ts';
 
 /** go-units HumanSizeWithPrecision(size, 3): decimal units, "4.86MB". */
 export function humanSize(bytes: number): string {
@@ -66,24 +67,10 @@ export function ellipsis(s: string, n: number): string {
   return chars.length <= n ? s : `${chars.slice(0, n - 1).join('')}…`;
 }
 
-function goValue(v: unknown): string {
-  if (v === undefined || v === null) return '<no value>';
-  if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
-  if (typeof v === 'object') return `map[${Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => `${k}:${goValue(x)}`).join(' ')}]`;
-  return String(v);
-}
-
-function lookup(obj: unknown, path: string): unknown {
-  if (path === '.' || path === '') return obj;
-  let v: unknown = obj;
-  for (const key of path.replace(/^\./, '').split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined;
-  return v;
-}
-
 /**
- * The part of Go's text/template that --format strings use: {{.Field.Sub}},
- * {{json .}} / {{json .Field}}, and the `table` prefix (a header row of the field names).
- * "json" alone means {{json .}}. Returns the header (table form) and a line renderer.
+ * A --format string: Go's text/template (go-template.ts) with Docker's conventions: "json"
+ * alone means {{json .}}, \t and \n are escapes, and a `table` prefix asks for a header
+ * row. Returns the header (table form) and a renderer for one object.
  */
 export function compileFormat(format: string): { header?: string; render: (obj: unknown) => string } {
   let f = format === 'json' ? '{{json .}}' : format;
@@ -93,14 +80,26 @@ export function compileFormat(format: string): { header?: string; render: (obj: 
     f = f.slice(5).trimStart();
   }
   f = f.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-  const render = (obj: unknown) =>
-    f.replace(/\{\{-?\s*(json\s+)?(\.[\w.]*)\s*-?\}\}/g, (_m, json: string | undefined, path: string) => {
-      const v = lookup(obj, path);
-      return json ? JSON.stringify(v ?? null) : goValue(v);
-    });
+  const tpl = parseGoTemplate(f);
+  const render = (obj: unknown) => tpl.execute(obj);
   if (!table) return { render };
-  const header = f.replace(/\{\{-?\s*(?:json\s+)?\.([\w.]*)\s*-?\}\}/g, (_m, path: string) => headerName(path));
-  return { header, render };
+  // As Docker: the template runs on a header object (each field is its column name), with
+  // the string functions made no-ops so the names stay intact, and errors are not fatal.
+  return { header: tpl.execute(headerObject([]), { funcs: HEADER_FUNCS, partial: true }), render };
+}
+
+const same: GoFunc = { params: ['string'], fn: ((v: string) => v) as GoFunc['fn'] };
+const sameOf2: GoFunc = { params: ['string', 'any'], fn: same.fn };
+const HEADER_FUNCS: Record<string, GoFunc> = { json: same, title: same, lower: same, upper: same, split: sameOf2, join: sameOf2, truncate: sameOf2 };
+
+/** A map whose every field, however deep (.A.B), prints as the header name of its path. */
+function headerObject(path: string[]): Stringer {
+  const target: Stringer = { [goStringer]: () => headerName(path.join('.')) };
+  return new Proxy(target, {
+    get: (t, k) => (typeof k === 'symbol' ? t[k as typeof goStringer] : headerObject([...path, k])),
+    getOwnPropertyDescriptor: (t, k) =>
+      typeof k === 'symbol' ? Reflect.getOwnPropertyDescriptor(t, k) : { value: headerObject([...path, k]), enumerable: true, configurable: true, writable: false },
+  });
 }
 
 function headerName(path: string): string {

@@ -409,7 +409,7 @@ describe('inspect, rename, restart, pause, update, top, stats', () => {
     eng.ok(['rm', '-v', id]);
   });
 
-  test('inspect -f with Go template functions: index, range, if', { todo: 'compileFormat (src/cli/docker-args.ts) knows only {{.Path}} and {{json .Path}}: other actions are printed as they are' }, () => {
+  test('inspect -f with Go template functions: index, range, if', () => {
     const id = runD('--label', 'lab=one', '-v', '/anon-t', 'busybox', 'sleep', '100');
     try {
       assert.equal(insp(id, '{{index .Config.Labels "lab"}}'), 'one');
