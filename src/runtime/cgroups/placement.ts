@@ -37,16 +37,30 @@ export function createCgroup(path: string, hs: Hierarchy[] = readHierarchies()):
   return { path, dirs };
 }
 
-/** v1 cpuset refuses tasks until cpus and mems are set, so each new level inherits them. */
+/**
+ * v1 cpuset refuses tasks until cpus and mems are set, so each level inherits them —
+ * also a level that already exists: another process may have just made it and not yet
+ * filled it, or removed it as an empty /hako parent (then the walk starts again).
+ */
 function mkdirCpuset(mountPoint: string, path: string): void {
-  let dir = mountPoint;
-  for (const part of path.split('/').filter(Boolean)) {
-    const parent = dir;
-    dir = join(dir, part);
-    if (existsSync(dir)) continue;
-    mkdirSync(dir);
-    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-      if (readFileSync(join(dir, f), 'utf8').trim() === '') writeFileSync(join(dir, f), readFileSync(join(parent, f)));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      let dir = mountPoint;
+      for (const part of path.split('/').filter(Boolean)) {
+        const parent = dir;
+        dir = join(dir, part);
+        try {
+          mkdirSync(dir);
+        } catch (err) {
+          if (!isErrno(err, 'EEXIST')) throw err;
+        }
+        for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+          if (readFileSync(join(dir, f), 'utf8').trim() === '') writeFileSync(join(dir, f), readFileSync(join(parent, f)));
+        }
+      }
+      return;
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT') || attempt >= 20) throw err;
     }
   }
 }
