@@ -79,19 +79,28 @@ void poll_add(int fd, short events, mon_handler fn, int idx)
 /* The file `cgroups` (one directory per line, written by the engine) names the
  * container's cgroups: empty now, they go, as Docker's shim removes them at exit.
  * One still in use (EBUSY) stays for `rm`. */
+/* A small file the engine leaves in DIR, as a string; false when absent or empty. */
+static bool read_note(const char *name, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = open(name, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
 static void remove_cgroups(void)
 {
 	char buf[4096];
-	ssize_t n;
-	int fd = open("cgroups", O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
+	if (!read_note("cgroups", buf, sizeof(buf)))
 		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
 	for (char *line = strtok(buf, "\n"); line != NULL; line = strtok(NULL, "\n"))
 		if (line[0] == '/')
 			(void)rmdir(line);
@@ -266,16 +275,9 @@ static bool stopped(void)
 static void reread_policy(void)
 {
 	char buf[64];
-	ssize_t n;
-	int fd = open("restart", O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
+	if (!read_note("restart", buf, sizeof(buf)))
 		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	mon_parse_policy(buf, &O.restart, &O.max_restarts);
 }
