@@ -11,7 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 const REPO = join(import.meta.dirname, '..', '..', '..');
 const BUILD = join(REPO, 'native', 'build');
 const MONITOR = join(BUILD, 'hako-monitor');
-const SENDTTY = join(BUILD, 'test-sendtty');
+const SENDTTY = join(BUILD, 'test-sendpty');
 const INIT = join(BUILD, 'hako-init');
 const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
 
@@ -101,7 +101,10 @@ class Monitor {
   log(name = 'log.json'): { log: string; stream: string; time: string }[] {
     const p = join(this.dir, name);
     if (!existsSync(p)) return [];
-    return readFileSync(p, 'utf8')
+    // only whole lines: the monitor may be in the middle of writing the last one
+    const text = readFileSync(p, 'utf8');
+    return text
+      .slice(0, text.lastIndexOf('\n') + 1)
       .split('\n')
       .filter((l) => l)
       .map((l) => JSON.parse(l));
