@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
-import { chmod, chown, lstat, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { HakoError, isErrno, systemError } from '../common/errors.ts';
 import { atomicWriteFile } from '../common/fs.ts';
@@ -113,7 +113,12 @@ async function makeInitLayer(dir: string, lowers: string[]): Promise<void> {
   await mkdirExact(dir, 0o755);
   await mkdirExact(join(dir, 'etc'), etc.mode);
   await chown(join(dir, 'etc'), etc.uid, etc.gid);
-  for (const f of INIT_FILES) await writeFile(join(dir, f), '', { mode: 0o644 });
+  // A fixed time, not now: every container's placeholders are the same files, so two
+  // containers of one image (or an image and its commit) look alike under the mounts.
+  for (const f of INIT_FILES) {
+    await writeFile(join(dir, f), '', { mode: 0o644 });
+    await utimes(join(dir, f), 0, 0);
+  }
 }
 
 export class Snapshotter {
