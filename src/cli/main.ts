@@ -19,7 +19,11 @@ Commands:
   volume    manage volumes (create, ls, inspect, rm, prune)
   runtime   the OCI runtime (runc's command-line contract); see "hako runtime --help"
   images    list images
-  image     manage images (ls, inspect, tag, rm, history, import, save, load, prune)
+  image     manage images (ls, inspect, tag, rm, history, import, save, load, prune, pull, push)
+  pull      download an image from a registry (--platform, -q)
+  push      upload an image to a registry
+  login     log in to a registry (credentials in ~/.docker/config.json, as Docker)
+  logout    log out from a registry
   tag       create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
   rmi       remove one or more images
   history   show the history of an image
@@ -56,6 +60,10 @@ async function main(argv: string[]): Promise<number> {
     case 'save':
     case 'load':
     case 'info':
+    case 'pull':
+    case 'push':
+    case 'login':
+    case 'logout':
       return (await import('./image/index.ts')).main(cmd, rest, dataRoot);
     case 'run':
     case 'create':

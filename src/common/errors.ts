@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'unsupported'
   | 'launch-failed' // the native executor reported a failing step
   | 'hook-failed'
+  | 'unauthorized' // a registry or token server refused the credentials (or their absence)
+  | 'registry' // a registry answered with an error hako cannot act on
   | 'system'; // an unexpected error from the OS
 
 export class HakoError extends Error {

@@ -138,20 +138,8 @@ export async function commitContainer(svc: ImageService, opts: CommitOptions): P
   } finally {
     svc.meta.releaseLease(lease);
     // Garbage left behind at worst if this fails: the commit's own outcome stands.
-    await cleanUp(svc, prune, failed ? newChain : undefined).catch(() => {});
+    await svc.discardUnused(prune, failed && newChain ? [newChain] : []).catch(() => {});
   }
-}
-
-/**
- * Prunes blobs no image references and no one else leases; after a failure, also the new
- * layer's snapshot, unless an image records that layer (the same changes committed twice).
- */
-async function cleanUp(svc: ImageService, blobs: string[], chain: string | undefined): Promise<void> {
-  if (blobs.length) svc.pruneBlobs(blobs);
-  if (!chain) return;
-  const driver = await svc.snapshots.driver();
-  const detached = svc.meta.exclusive(() => (svc.meta.getLayer(chain) || svc.meta.isLeased(chain) ? undefined : svc.snapshots.detachLayerSync(driver, chain)));
-  if (detached) await svc.snapshots.finishRemoval(detached);
 }
 
 /** The layer tar, gzipped on its way into the content store; its diff id hashed in the same pass. */

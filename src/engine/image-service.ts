@@ -146,6 +146,20 @@ export class ImageService {
     for (const d of new Set(candidates)) if (!used.has(d) && !this.meta.isLeased(d)) this.content.delete(d);
   }
 
+  /**
+   * After a failed load, pull or commit: the blobs no image references and no one else
+   * leases, and the layer snapshots (top first) no image records, are deleted.
+   */
+  async discardUnused(blobs: string[], chains: string[]): Promise<void> {
+    if (blobs.length) this.pruneBlobs(blobs);
+    if (!chains.length) return;
+    const driver = await this.snapshots.driver();
+    for (const chain of [...chains].reverse()) {
+      const detached = this.meta.exclusive(() => (this.meta.getLayer(chain) || this.meta.isLeased(chain) ? undefined : this.snapshots.detachLayerSync(driver, chain)));
+      if (detached) await this.snapshots.finishRemoval(detached);
+    }
+  }
+
   /** A container made from the image (a running one first), if any: the image cannot go then. */
   imageInUse(image: ImageRecord): { id: string; running: boolean } | undefined {
     const ids = this.meta.containersOfImage(image.id);

@@ -1,6 +1,6 @@
 import { randomBytes, type Hash } from 'node:crypto';
 import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, type ReadStream } from 'node:fs';
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { chmod as chmodFile, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HakoError, isErrno, systemError } from '../common/errors.ts';
 import { DEFAULT_ALGORITHM, newHash, parseDigest, quote, type Algorithm } from './digest.ts';
@@ -131,6 +131,39 @@ export class ContentStore {
   }
 
   /** The whole blob in memory; refuses blobs larger than maxBytes. */
+  /**
+   * A writer for a download that may be cut off and resumed, even by a later process:
+   * its temp file is named for the digest (root/ingest/partial-ALG-HEX) and kept when
+   * the writer is suspended. It starts where the file ends, hashing what is there.
+   * Callers must hold the blob's lock (MetadataStore.lock): one writer per digest.
+   */
+  async partialWriter(expected: { digest: string; size?: number }, beforeCommit?: BeforeCommit): Promise<PartialWriter> {
+    const exp = checkExpected(expected);
+    const { algorithm, hex } = parseDigest(expected.digest);
+    const dir = join(this.root, 'ingest');
+    const file = join(dir, `partial-${algorithm}-${hex}`);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const handle = await open(file, 'a+', 0o600);
+      const hash = newHash(algorithm);
+      let size = (await handle.stat()).size;
+      if (exp.size !== undefined && size > exp.size) {
+        await handle.truncate(0);
+        size = 0;
+      }
+      const buf = Buffer.allocUnsafe(1 << 20);
+      for (let pos = 0; pos < size; ) {
+        const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, size - pos), pos);
+        if (bytesRead === 0) break;
+        hash.update(buf.subarray(0, bytesRead));
+        pos += bytesRead;
+      }
+      return new PartialWriter(this, file, handle, hash, size, algorithm, exp, beforeCommit);
+    } catch (err) {
+      throw systemError(err, `open ${file}`);
+    }
+  }
+
   read(digest: string, maxBytes = DEFAULT_MAX_READ): Buffer {
     const file = this.path(digest);
     const size = this.info(digest).size;
@@ -354,5 +387,114 @@ async function exists(file: string): Promise<boolean> {
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return false;
     throw err;
+  }
+}
+
+/**
+ * A download on its way in that survives being cut off: write() appends, suspend()
+ * closes and keeps the file for a later resume, commit() verifies and makes the blob
+ * visible, abort() throws everything away (a wrong digest is never kept). Readers may
+ * follow the file while it grows (the pull unpacks as it downloads): `file` stays the
+ * same inode through the rename.
+ */
+export class PartialWriter {
+  readonly file: string;
+  readonly algorithm: Algorithm;
+  /** bytes there were before this writer (a resumed download) */
+  readonly resumedAt: number;
+  private readonly store: ContentStore;
+  private readonly handle: FileHandle;
+  private readonly hash: Hash;
+  private readonly expected: Expected;
+  private readonly beforeCommit: BeforeCommit | undefined;
+  private written: number;
+  private state: 'open' | 'committed' | 'aborted' | 'suspended' = 'open';
+
+  constructor(store: ContentStore, file: string, handle: FileHandle, hash: Hash, size: number, algorithm: Algorithm, expected: Expected, beforeCommit?: BeforeCommit) {
+    this.store = store;
+    this.file = file;
+    this.handle = handle;
+    this.hash = hash;
+    this.written = size;
+    this.resumedAt = size;
+    this.algorithm = algorithm;
+    this.expected = expected;
+    this.beforeCommit = beforeCommit;
+  }
+
+  get size(): number {
+    return this.written;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.checkOpen();
+    const limit = this.expected.size;
+    if (limit !== undefined && this.written + chunk.length > limit) {
+      await this.abort();
+      throw new ContentMismatchError(`blob ${this.expected.digest}: expected ${limit} bytes, got more`, limit, this.written + chunk.length);
+    }
+    this.hash.update(chunk);
+    try {
+      let off = 0;
+      while (off < chunk.length) off += (await this.handle.write(chunk, off, chunk.length - off)).bytesWritten;
+    } catch (err) {
+      await this.abort();
+      throw systemError(err, `write ${this.file}`);
+    }
+    this.written += chunk.length;
+  }
+
+  async commit(): Promise<BlobInfo> {
+    this.checkOpen();
+    const exp = this.expected;
+    try {
+      const digest = `${this.algorithm}:${this.hash.copy().digest('hex')}`;
+      if (exp.size !== undefined && exp.size !== this.written) {
+        throw new ContentMismatchError(`blob ${exp.digest}: expected ${exp.size} bytes, got ${this.written}`, exp.size, this.written);
+      }
+      if (exp.digest !== digest) throw new ContentMismatchError(`blob ${exp.digest}: digest mismatch: the content hashes to ${digest}`, exp.digest!, digest);
+      try {
+        await this.handle.sync();
+      } catch (err) {
+        throw systemError(err, `fsync ${this.file}`);
+      }
+      await this.handle.close();
+      this.beforeCommit?.(digest);
+      const target = this.store.path(digest);
+      const dir = join(target, '..');
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o755 });
+        await chmodFile(this.file, 0o444);
+        await rename(this.file, target);
+        syncDir(dir);
+      } catch (err) {
+        throw systemError(err, `store blob ${digest}`);
+      }
+      this.state = 'committed';
+      return { digest, size: this.written };
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+  }
+
+  /** Keeps what arrived for a later resume. */
+  async suspend(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'suspended';
+    await this.handle.sync().catch(() => {});
+    await this.handle.close().catch(() => {});
+  }
+
+  async abort(): Promise<void> {
+    if (this.state !== 'open' && this.state !== 'suspended') return;
+    const wasOpen = this.state === 'open';
+    this.state = 'aborted';
+    if (wasOpen) await this.handle.close().catch(() => {});
+    await rm(this.file, { force: true }).catch(() => {});
+  }
+
+  private checkOpen(): void {
+    if (this.state !== 'open') throw new HakoError('invalid-state', `blob writer is already ${this.state}`);
   }
 }

@@ -166,6 +166,22 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX container_volumes_volume ON container_volumes(volume);
     `,
   },
+  {
+    version: 4,
+    name: 'locks between processes; where blobs came from (cross-repository mounts on push)',
+    sql: `
+      CREATE TABLE locks (
+        name  TEXT PRIMARY KEY,
+        pid   INTEGER NOT NULL,
+        start TEXT NOT NULL
+      );
+      CREATE TABLE blob_sources (
+        digest     TEXT NOT NULL,
+        repository TEXT NOT NULL,
+        PRIMARY KEY (digest, repository)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -341,6 +357,34 @@ export class MetadataStore {
   isLeased(ref: string): boolean {
     const rows = this.q('SELECT pid, start FROM leases WHERE ref = ?').all(ref) as Row[];
     return rows.some((r) => isAlive(Number(r['pid']), String(r['start'])));
+  }
+
+  /**
+   * Takes the named lock for this process unless a live process holds it (pid and start
+   * time, so a crashed holder's lock lapses). Not reentrant.
+   */
+  tryLock(name: string): boolean {
+    const start = procStat(process.pid)?.startTime ?? '';
+    return this.tx(() => {
+      const row = this.q('SELECT pid, start FROM locks WHERE name = ?').get(name) as Row | undefined;
+      if (row && isAlive(Number(row['pid']), String(row['start']))) return false;
+      this.q('INSERT OR REPLACE INTO locks (name, pid, start) VALUES (?, ?, ?)').run(name, process.pid, start);
+      return true;
+    });
+  }
+
+  unlock(name: string): void {
+    this.tx(() => this.q('DELETE FROM locks WHERE name = ? AND pid = ?').run(name, process.pid));
+  }
+
+  /** Remembers that REPOSITORY (host/path) has the blob, so a push elsewhere on that host can mount it. */
+  addBlobSource(digest: string, repository: string): void {
+    checkDigest(digest, 'blob digest');
+    this.tx(() => this.q('INSERT OR IGNORE INTO blob_sources (digest, repository) VALUES (?, ?)').run(digest, repository));
+  }
+
+  blobSources(digest: string): string[] {
+    return (this.q('SELECT repository FROM blob_sources WHERE digest = ? ORDER BY rowid DESC').all(digest) as Row[]).map((r) => String(r['repository']));
   }
 
   /** Runs fn holding the database's write lock (e.g. a check and a delete that must not interleave with a lease). */

@@ -1,5 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { HakoError } from '../../common/errors.ts';
+import { pullImage } from '../../engine/image-pull.ts';
+import { ProgressPrinter, progressMode } from '../image/progress.ts';
+import { err } from '../output.ts';
 import { createContainer } from '../../engine/containers/create.ts';
 import { out } from '../output.ts';
 import type { ContainerGlobals } from './index.ts';
@@ -18,10 +21,28 @@ export default async function create(args: string[], g: ContainerGlobals): Promi
 }
 
 export async function createFromFlags(g: ContainerGlobals, flags: RunFlags) {
-  if (flags.pull === 'always') throw new HakoError('unsupported', '--pull always needs the registry client, which is not there yet');
   const req = flags.request;
+  await pullIfNeeded(g, flags);
   if (flags.command.length) req.config.Cmd = flags.command;
   const c = await createContainer(g.eng, req);
   if (flags.cidfile) writeFileSync(flags.cidfile, c.id, { flag: 'wx' });
   return c;
+}
+
+/** --pull: always, or when the image is missing (Docker says so on stderr first), or never. */
+async function pullIfNeeded(g: ContainerGlobals, flags: RunFlags): Promise<void> {
+  const image = flags.request.image;
+  if (flags.pull === 'never') return;
+  if (flags.pull === 'missing') {
+    try {
+      g.eng.images.resolve(image);
+      return;
+    } catch (e) {
+      if (!(e instanceof HakoError && e.code === 'not-found')) throw e;
+    }
+    err(`Unable to find image '${image}' locally\n`);
+  }
+  // Progress goes to stderr: stdout is the container's (or the id).
+  const printer = new ProgressPrinter(2, progressMode(2, { quiet: flags.quiet ?? false }));
+  await pullImage(g.eng.images, image, { ...(flags.platform ? { platform: flags.platform } : {}), onEvent: printer.event });
 }

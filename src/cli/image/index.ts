@@ -21,6 +21,10 @@ const COMMANDS: Record<string, () => Promise<{ default: ImageCommand }>> = {
   load: () => import('./load.ts'),
   prune: () => import('./prune.ts'),
   info: () => import('./info.ts'),
+  pull: () => import('./pull.ts'),
+  push: () => import('./push.ts'),
+  login: () => import('./login.ts'),
+  logout: () => import('./logout.ts'),
 };
 
 /** `hako image SUBCOMMAND` → the top-level command of the same meaning. */
@@ -36,6 +40,8 @@ const IMAGE_SUBCOMMANDS: Record<string, string> = {
   save: 'save',
   load: 'load',
   prune: 'prune',
+  pull: 'pull',
+  push: 'push',
 };
 
 const IMAGE_USAGE = `Usage: hako image COMMAND
@@ -49,6 +55,8 @@ Commands:
   load        Load an image from a tar archive or STDIN
   ls          List images
   prune       Remove unused images
+  pull        Download an image from a registry
+  push        Upload an image to a registry
   rm          Remove one or more images
   save        Save one or more images to a tar archive (streamed to STDOUT by default)
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
