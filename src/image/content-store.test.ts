@@ -186,3 +186,50 @@ describe('content store', () => {
     assertClean(s);
   });
 });
+
+describe('partialWriter: a download that can be cut off and resumed', () => {
+  const data = Buffer.from('0123456789'.repeat(1000));
+  const digest = sha256(data);
+
+  test('suspend keeps the bytes; a new writer starts where they end and commits the blob', async () => {
+    const s = store();
+    const w1 = await s.partialWriter({ digest, size: data.length });
+    assert.equal(w1.resumedAt, 0);
+    await w1.write(data.subarray(0, 4000));
+    await w1.suspend();
+    assert.equal(s.has(digest), false);
+    const w2 = await s.partialWriter({ digest, size: data.length });
+    assert.equal(w2.resumedAt, 4000);
+    await w2.write(data.subarray(4000));
+    assert.deepEqual(await w2.commit(), { digest, size: data.length });
+    assert.deepEqual(s.read(digest), data);
+    assert.deepEqual(ls(join(s.root, 'ingest')), []);
+  });
+
+  test('wrong bytes: commit refuses and nothing stays, not even the partial file', async () => {
+    const s = store();
+    const w1 = await s.partialWriter({ digest, size: data.length });
+    await w1.write(data.subarray(0, 5000));
+    await w1.suspend();
+    const w2 = await s.partialWriter({ digest, size: data.length });
+    await w2.write(Buffer.alloc(data.length - 5000, 'x'));
+    await assert.rejects(w2.commit(), (e: unknown) => e instanceof ContentMismatchError && /digest mismatch/.test(e.message));
+    assert.equal(s.has(digest), false);
+    assert.deepEqual(ls(join(s.root, 'ingest')), []);
+  });
+
+  test('more bytes than the descriptor says: refused at once; a partial longer than the blob starts over', async () => {
+    const s = store();
+    const w = await s.partialWriter({ digest, size: 10 });
+    await assert.rejects(w.write(data.subarray(0, 11)), /expected 10 bytes, got more/);
+    assert.deepEqual(ls(join(s.root, 'ingest')), []);
+    const w1 = await s.partialWriter({ digest, size: data.length + 5 });
+    await w1.write(Buffer.concat([data, Buffer.from('extra')]));
+    await w1.suspend();
+    const w2 = await s.partialWriter({ digest, size: data.length });
+    assert.equal(w2.resumedAt, 0);
+    await w2.write(data);
+    await w2.commit();
+    assert.deepEqual(s.read(digest), data);
+  });
+});

@@ -35,6 +35,24 @@ function layers(...diffs: string[]): NewLayer[] {
 const image = (config: string) => ({ id: dg(config), manifestDigest: dg(`m-${config}`), mediaType: 'application/vnd.oci.image.manifest.v1+json', os: 'linux', architecture: 'amd64' });
 
 describe('metadata database', () => {
+  test('locks: one holder at a time; a dead holder\'s lock lapses; blob sources are remembered', () => {
+    using m = new MetadataStore(tempRoot());
+    assert.equal(m.tryLock('blob:x'), true);
+    assert.equal(m.tryLock('blob:x'), false, 'not reentrant: held by a live process');
+    m.unlock('blob:x');
+    assert.equal(m.tryLock('blob:x'), true);
+    // A holder that is gone (pid 1 with another start time) does not count.
+    const db = new DatabaseSync(m.path);
+    db.prepare("UPDATE locks SET pid = 1, start = 'not-this' WHERE name = 'blob:x'").run();
+    db.close();
+    assert.equal(m.tryLock('blob:x'), true);
+    m.addBlobSource(dg('a'), 'reg:5000/one');
+    m.addBlobSource(dg('a'), 'reg:5000/two');
+    m.addBlobSource(dg('a'), 'reg:5000/one');
+    assert.deepEqual(m.blobSources(dg('a')), ['reg:5000/two', 'reg:5000/one']);
+    assert.throws(() => m.addBlobSource('nope', 'x'), /invalid digest/);
+  });
+
   test('schema: WAL, migrations recorded, reopening is a no-op', () => {
     const root = tempRoot();
     new MetadataStore(root).close();
@@ -44,7 +62,7 @@ describe('metadata database', () => {
     assert.equal((db.prepare('PRAGMA journal_mode').get() as any).journal_mode, 'wal');
     assert.deepEqual(
       db.prepare('SELECT version, name FROM migrations').all().map((r: any) => r.version),
-      [1, 2, 3],
+      [1, 2, 3, 4],
     );
     db.exec('PRAGMA user_version = 99');
     db.exec("INSERT INTO migrations VALUES (99, 'future', 'now')");

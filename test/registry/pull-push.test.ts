@@ -365,3 +365,67 @@ describe('registry: authentication', { skip }, () => {
     });
   }
 });
+
+describe('registry: where registries are reached', { skip }, () => {
+  test('a loopback registry with a self-signed certificate: https without verification, as Docker', async () => {
+    const reg = await startRegistry({ tls: true });
+    try {
+      await pushLayout(images.single, `${reg.host}/tls/img:latest`);
+      const s = store();
+      ok(await s.run(['pull', `${reg.host}/tls/img`]), 'pull over https');
+      assert.equal(ok(await s.run(['run', '--rm', `${reg.host}/tls/img`, 'cat', '/hello.txt']), 'run'), 'hello from the registry\n');
+    } finally {
+      await reg.stop();
+    }
+  });
+
+  test('registry-mirrors: a Docker Hub name is pulled from the mirror', async () => {
+    const reg = await startRegistry();
+    try {
+      await pushLayout(images.single, `${reg.host}/library/mirrored:latest`);
+      const s = store();
+      const config = join(work, 'mirrors.json');
+      writeFileSync(config, JSON.stringify({ 'registry-mirrors': [`http://${reg.host}`] }));
+      const out = ok(await s.run(['pull', 'mirrored'], { env: { HAKO_REGISTRY_CONFIG: config } }), 'pull from the mirror');
+      assert.match(out, /^latest: Pulling from library\/mirrored$/m);
+      assert.match(out, /^docker\.io\/library\/mirrored:latest$/m);
+      assert.match(ok(await s.run(['images', '--format', '{{.Repository}}:{{.Tag}}']), 'images'), /^mirrored:latest$/m);
+    } finally {
+      await reg.stop();
+    }
+  });
+});
+
+describe('progress output', () => {
+  test('plain: one line per status change, no bars; json: Docker\'s message stream', async () => {
+    const { ProgressPrinter } = await import('../../src/cli/image/progress.ts');
+    const dir = mkdtempSync(join(work, 'progress-'));
+    const { openSync, closeSync } = await import('node:fs');
+    const render = (mode: 'plain' | 'json' | 'tty') => {
+      const file = join(dir, mode);
+      const fd = openSync(file, 'w');
+      const p = new ProgressPrinter(fd, mode);
+      p.event({ id: 'latest', status: 'Pulling from library/x' });
+      p.event({ id: 'aaa', status: 'Pulling fs layer' });
+      p.event({ id: 'bbb', status: 'Pulling fs layer' });
+      p.event({ id: 'aaa', status: 'Downloading', current: 50, total: 100 });
+      p.event({ id: 'aaa', status: 'Downloading', current: 100, total: 100 });
+      p.event({ id: 'aaa', status: 'Pull complete' });
+      p.event({ status: 'Digest: sha256:abc' });
+      closeSync(fd);
+      return readFileSync(file, 'utf8');
+    };
+    assert.equal(
+      render('plain'),
+      'latest: Pulling from library/x\naaa: Pulling fs layer\nbbb: Pulling fs layer\naaa: Downloading\naaa: Pull complete\nDigest: sha256:abc\n',
+    );
+    const json = render('json').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual({ ...json[3], progress: undefined }, { status: 'Downloading', progressDetail: { current: 50, total: 100 }, progress: undefined, id: 'aaa' });
+    assert.match(json[3].progress, /^\[={25}> {24}\] +50B\/100B$/);
+    assert.deepEqual(json[6], { status: 'Digest: sha256:abc' });
+    // tty: the layer's own line is rewritten in place (cursor up, clear, down)
+    const tty = render('tty');
+    assert.match(tty, /\x1b\[2A\r\x1b\[2Kaaa: Downloading \[=+>/);
+    assert.match(tty, /\x1b\[2A\r\x1b\[2Kaaa: Pull complete\r\x1b\[2B/);
+  });
+});
