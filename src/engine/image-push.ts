@@ -35,8 +35,14 @@ export async function pushImage(svc: ImageService, reference: string, opts: Push
   const ref = parseReference(reference);
   if (ref.digest) throw new HakoError('invalid-argument', `push: a digest cannot be pushed to; give a tag: ${reference}`);
   const name = formatReference(ref);
-  const image = svc.resolve(name);
-  if (!image.names.includes(name)) throw new HakoError('not-found', `An image does not exist locally with the tag: ${reference}`);
+  const missing = () => new HakoError('not-found', `An image does not exist locally with the tag: ${reference}`);
+  let image;
+  try {
+    image = svc.resolve(name);
+  } catch (err) {
+    throw err instanceof HakoError && err.code === 'not-found' ? missing() : err;
+  }
+  if (!image.names.includes(name)) throw missing();
   const { host, path } = splitRepository(ref.repository);
   const client = opts.client ?? new RegistryClient(host);
   const emit = opts.onEvent ?? (() => {});

@@ -1,6 +1,6 @@
 import { randomBytes, type Hash } from 'node:crypto';
 import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, type ReadStream } from 'node:fs';
-import { chmod as chmodFile, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HakoError, isErrno, systemError } from '../common/errors.ts';
 import { DEFAULT_ALGORITHM, newHash, parseDigest, quote, type Algorithm } from './digest.ts';
@@ -144,7 +144,7 @@ export class ContentStore {
     const file = join(dir, `partial-${algorithm}-${hex}`);
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
-      const handle = await open(file, 'a+', 0o600);
+      const handle = await open(file, 'a+', 0o444);
       const hash = newHash(algorithm);
       let size = (await handle.stat()).size;
       if (exp.size !== undefined && size > exp.size) {
@@ -280,22 +280,24 @@ function notFound(digest: string): HakoError {
  */
 export class BlobWriter {
   readonly algorithm: Algorithm;
-  private readonly store: ContentStore;
-  private readonly tmp: string;
-  private readonly handle: FileHandle;
+  protected readonly store: ContentStore;
+  protected readonly tmp: string;
+  protected readonly handle: FileHandle;
   private readonly hash: Hash;
   private readonly expected: Expected;
   private readonly beforeCommit: BeforeCommit | undefined;
-  private written = 0;
-  private state: 'open' | 'committed' | 'aborted' = 'open';
+  private written: number;
+  protected state: 'open' | 'committed' | 'aborted' | 'suspended' = 'open';
 
-  constructor(store: ContentStore, tmp: string, handle: FileHandle, algorithm: Algorithm, expected: Expected, beforeCommit?: BeforeCommit) {
+  /** HASH and SIZE: what the temp file already holds (a resumed download). */
+  constructor(store: ContentStore, tmp: string, handle: FileHandle, algorithm: Algorithm, expected: Expected, beforeCommit?: BeforeCommit, start?: { hash: Hash; size: number }) {
     this.beforeCommit = beforeCommit;
     this.store = store;
     this.tmp = tmp;
     this.handle = handle;
     this.algorithm = algorithm;
-    this.hash = newHash(algorithm);
+    this.hash = start?.hash ?? newHash(algorithm);
+    this.written = start?.size ?? 0;
     this.expected = expected;
   }
 
@@ -391,91 +393,22 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /**
- * A download on its way in that survives being cut off: write() appends, suspend()
- * closes and keeps the file for a later resume, commit() verifies and makes the blob
- * visible, abort() throws everything away (a wrong digest is never kept). Readers may
+ * A download on its way in that survives being cut off: suspend() closes and keeps the
+ * file for a later resume; abort() (also on wrong bytes) throws it away. Readers may
  * follow the file while it grows (the pull unpacks as it downloads): `file` stays the
- * same inode through the rename.
+ * same inode through the rename into the store.
  */
-export class PartialWriter {
-  readonly file: string;
-  readonly algorithm: Algorithm;
+export class PartialWriter extends BlobWriter {
   /** bytes there were before this writer (a resumed download) */
   readonly resumedAt: number;
-  private readonly store: ContentStore;
-  private readonly handle: FileHandle;
-  private readonly hash: Hash;
-  private readonly expected: Expected;
-  private readonly beforeCommit: BeforeCommit | undefined;
-  private written: number;
-  private state: 'open' | 'committed' | 'aborted' | 'suspended' = 'open';
 
   constructor(store: ContentStore, file: string, handle: FileHandle, hash: Hash, size: number, algorithm: Algorithm, expected: Expected, beforeCommit?: BeforeCommit) {
-    this.store = store;
-    this.file = file;
-    this.handle = handle;
-    this.hash = hash;
-    this.written = size;
+    super(store, file, handle, algorithm, expected, beforeCommit, { hash, size });
     this.resumedAt = size;
-    this.algorithm = algorithm;
-    this.expected = expected;
-    this.beforeCommit = beforeCommit;
   }
 
-  get size(): number {
-    return this.written;
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    this.checkOpen();
-    const limit = this.expected.size;
-    if (limit !== undefined && this.written + chunk.length > limit) {
-      await this.abort();
-      throw new ContentMismatchError(`blob ${this.expected.digest}: expected ${limit} bytes, got more`, limit, this.written + chunk.length);
-    }
-    this.hash.update(chunk);
-    try {
-      let off = 0;
-      while (off < chunk.length) off += (await this.handle.write(chunk, off, chunk.length - off)).bytesWritten;
-    } catch (err) {
-      await this.abort();
-      throw systemError(err, `write ${this.file}`);
-    }
-    this.written += chunk.length;
-  }
-
-  async commit(): Promise<BlobInfo> {
-    this.checkOpen();
-    const exp = this.expected;
-    try {
-      const digest = `${this.algorithm}:${this.hash.copy().digest('hex')}`;
-      if (exp.size !== undefined && exp.size !== this.written) {
-        throw new ContentMismatchError(`blob ${exp.digest}: expected ${exp.size} bytes, got ${this.written}`, exp.size, this.written);
-      }
-      if (exp.digest !== digest) throw new ContentMismatchError(`blob ${exp.digest}: digest mismatch: the content hashes to ${digest}`, exp.digest!, digest);
-      try {
-        await this.handle.sync();
-      } catch (err) {
-        throw systemError(err, `fsync ${this.file}`);
-      }
-      await this.handle.close();
-      this.beforeCommit?.(digest);
-      const target = this.store.path(digest);
-      const dir = join(target, '..');
-      try {
-        mkdirSync(dir, { recursive: true, mode: 0o755 });
-        await chmodFile(this.file, 0o444);
-        await rename(this.file, target);
-        syncDir(dir);
-      } catch (err) {
-        throw systemError(err, `store blob ${digest}`);
-      }
-      this.state = 'committed';
-      return { digest, size: this.written };
-    } catch (err) {
-      await this.abort();
-      throw err;
-    }
+  get file(): string {
+    return this.tmp;
   }
 
   /** Keeps what arrived for a later resume. */
@@ -486,15 +419,12 @@ export class PartialWriter {
     await this.handle.close().catch(() => {});
   }
 
-  async abort(): Promise<void> {
-    if (this.state !== 'open' && this.state !== 'suspended') return;
-    const wasOpen = this.state === 'open';
-    this.state = 'aborted';
-    if (wasOpen) await this.handle.close().catch(() => {});
-    await rm(this.file, { force: true }).catch(() => {});
-  }
-
-  private checkOpen(): void {
-    if (this.state !== 'open') throw new HakoError('invalid-state', `blob writer is already ${this.state}`);
+  override async abort(): Promise<void> {
+    if (this.state === 'suspended') {
+      this.state = 'aborted';
+      await rm(this.tmp, { force: true }).catch(() => {});
+      return;
+    }
+    await super.abort();
   }
 }

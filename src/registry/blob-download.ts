@@ -129,7 +129,7 @@ export class BlobDownload {
         return await writer.commit();
       } catch (err) {
         // A wrong blob is gone (the writer aborted itself); a broken transfer is kept for a resume.
-        if (err instanceof ContentMismatchError) await writer.abort();
+        if (err instanceof ContentMismatchError || writer.size === 0) await writer.abort();
         else await writer.suspend();
         throw err;
       }

@@ -429,3 +429,57 @@ describe('progress output', () => {
     assert.match(tty, /\x1b\[2A\r\x1b\[2Kaaa: Pull complete\r\x1b\[2B/);
   });
 });
+
+describe('registry: a misbehaving registry', () => {
+  /** A fake registry (node:http) that answers each manifest path with what the test says. */
+  async function fakeRegistry(routes: Record<string, (res: import('node:http').ServerResponse) => void>) {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => {
+      const route = routes[req.url ?? ''];
+      if (route) return route(res);
+      if (req.url === '/v2/') return res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'BLOB_UNKNOWN', message: 'blob unknown to registry' }] }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    return { host: `127.0.0.1:${port}`, stop: () => new Promise<void>((r) => server.close(() => r())) };
+  }
+  const manifestType = 'application/vnd.oci.image.manifest.v1+json';
+  const json = (body: unknown, status = 200, type = manifestType) => (res: import('node:http').ServerResponse) => res.writeHead(status, { 'content-type': type }).end(typeof body === 'string' ? body : JSON.stringify(body));
+  const missingConfig = { schemaVersion: 2, mediaType: manifestType, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'1'.repeat(64)}`, size: 10 }, layers: [] };
+
+  test('malformed, oversized, lying and failing answers: clear errors, exit 1, nothing stored', async () => {
+    const big = Buffer.alloc(5 << 20, ' ');
+    const fake = await fakeRegistry({
+      '/v2/t/manifests/malformed': json('{"schemaVersion": 2, "layers": ['),
+      '/v2/t/manifests/noconfig': json({ schemaVersion: 2, mediaType: manifestType, layers: [] }),
+      '/v2/t/manifests/oversized': (res) => res.writeHead(200, { 'content-type': manifestType }).end(big),
+      '/v2/t/manifests/lying': (res) => res.writeHead(200, { 'content-type': manifestType, 'docker-content-digest': `sha256:${'2'.repeat(64)}` }).end(JSON.stringify(missingConfig)),
+      '/v2/t/manifests/missingblob': json(missingConfig),
+      '/v2/t/manifests/broken': json({ errors: [{ code: 'UNKNOWN', message: 'the disk is on fire' }] }, 500, 'application/json'),
+      '/v2/t/manifests/schema1': json({ schemaVersion: 1, name: 't', tag: 'schema1', fsLayers: [] }, 200, 'application/vnd.docker.distribution.manifest.v1+prettyjws'),
+    });
+    try {
+      const s = store();
+      const cases: [string, RegExp][] = [
+        ['malformed', /manifest|JSON|json/],
+        ['noconfig', /config/],
+        ['oversized', /more than the \d+ (bytes )?allowed/],
+        ['lying', /says its digest is sha256:2{64}, its content hashes to/],
+        ['missingblob', /blob unknown to registry/],
+        ['broken', /the disk is on fire/],
+        ['schema1', /schema 1|schema version 1|schemaVersion/i],
+      ];
+      for (const [tag, re] of cases) {
+        const r = await s.run(['pull', `${fake.host}/t:${tag}`]);
+        assert.equal(r.status, 1, `${tag}: ${r.stdout}`);
+        assert.match(r.stderr, /^hako: /, tag);
+        assert.match(r.stderr, re, tag);
+        assert.equal(r.stderr.split('\n').length, 2, `${tag}: one line: ${r.stderr}`);
+      }
+      assert.deepEqual(storeContents(s.root), { blobs: [], ingest: [], layers: [] });
+    } finally {
+      await fake.stop();
+    }
+  });
+});
