@@ -17,6 +17,8 @@ Commands:
             Docker's container commands, same flags and output
   container manage containers (ls, prune, and the commands above)
   volume    manage volumes (create, ls, inspect, rm, prune)
+  network   manage networks (create, ls, inspect, rm, connect, disconnect, prune)
+  port      list a container's published ports
   runtime   the OCI runtime (runc's command-line contract); see "hako runtime --help"
   images    list images
   image     manage images (ls, inspect, tag, rm, history, import, save, load, prune, pull, push)
@@ -92,6 +94,9 @@ async function main(argv: string[]): Promise<number> {
     case 'volume':
     case '__relaunch':
     case '__healthcheck':
+    case '__netdown':
+    case 'network':
+    case 'port':
       return (await import('./container/index.ts')).main(cmd, rest, dataRoot);
     case 'version':
     case '--version':

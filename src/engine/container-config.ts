@@ -67,8 +67,12 @@ export interface RestartPolicy {
 export interface HostConfig {
   /** `-v` as given: "src:dst[:opts]" */
   Binds: string[] | null;
-  /** "none" | "host" (bridge networking comes later); Docker's default is "default"/"bridge" */
+  /** "bridge" (the default network), "host", "none", "container:NAME" or a user network's name */
   NetworkMode: string;
+  /** `-p`: "80/tcp" → host IP and port ("" = any / a free one; "8000-8010" = one of those) */
+  PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+  /** `-P`: every exposed port on a free host port */
+  PublishAllPorts?: boolean;
   RestartPolicy: RestartPolicy;
   AutoRemove: boolean;
   /** `--mount`, and `-v` parsed into the same shape by the engine at create */
@@ -116,12 +120,14 @@ export interface CreateRequest {
   /** the user's part of Config: only the fields the user set (the engine merges the image's) */
   config: Partial<ContainerConfig>;
   hostConfig: Partial<HostConfig>;
+  /** `--network-alias` */
+  networkAliases?: string[];
 }
 
 export function defaultHostConfig(): HostConfig {
   return {
     Binds: null,
-    NetworkMode: 'none',
+    NetworkMode: 'bridge',
     RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
     AutoRemove: false,
     Mounts: [],

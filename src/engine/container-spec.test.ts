@@ -347,7 +347,7 @@ describe('--sysctl and --network', () => {
     assert.deepEqual(s.linux!.sysctl, {});
     fails({ hc: { NetworkMode: 'host', Sysctls: { 'net.core.somaxconn': '1' } } }, 'invalid-argument', /--sysctl net.core.somaxconn: not allowed with --network host/);
   });
-  test('--network container:… is not supported yet', () => fails({ hc: { NetworkMode: 'container:x' } }, 'unsupported', /--network container:x/));
+  test('--network container:… needs the other container\'s namespace', () => fails({ hc: { NetworkMode: 'container:x' } }, 'invalid-state', /--network container:x/));
 });
 
 describe("Docker's default seccomp profile", () => {

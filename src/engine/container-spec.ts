@@ -41,6 +41,8 @@ export interface SpecInput {
   initPath?: string;
   /** e.g. "/hako/<id>" */
   cgroupsPath: string;
+  /** a network namespace to join (the container's pinned one, or another container's) instead of a new one */
+  networkNamespacePath?: string;
 }
 
 /** What of the machine decides the spec (detectHost() reads it; tests make their own). */
@@ -426,11 +428,11 @@ export const MASKED_PATHS = [
 ];
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
-function namespacesFor(hc: HostConfig, host: HostFacts): SpecNamespace[] {
+function namespacesFor(hc: HostConfig, host: HostFacts, netnsPath: string | undefined): SpecNamespace[] {
   const mode = hc.NetworkMode;
-  if (mode.startsWith('container:')) throw new HakoError('unsupported', `--network ${mode}: joining another container's network is not supported yet`);
+  if (mode.startsWith('container:') && !netnsPath) throw new HakoError('invalid-state', `--network ${mode}: the other container's network namespace is not known`);
   const ns: SpecNamespace[] = [{ type: 'mount' }];
-  if (mode !== 'host') ns.push({ type: 'network' });
+  if (mode !== 'host') ns.push(netnsPath ? { type: 'network', path: netnsPath } : { type: 'network' });
   ns.push({ type: 'uts' }, { type: 'pid' }, { type: 'ipc' });
   if (host.cgroupV2) ns.push({ type: 'cgroup' });
   return ns;
@@ -441,7 +443,7 @@ export function buildContainerSpec(input: SpecInput, host: HostFacts = detectHos
   const sec = parseSecurityOpts(hc.SecurityOpt, host);
   if (hc.OomScoreAdj < -1000 || hc.OomScoreAdj > 1000) throw invalid(`--oom-score-adj ${hc.OomScoreAdj}: the range is [-1000, 1000]`);
   if (hc.ShmSize < 0) throw invalid(`--shm-size ${hc.ShmSize}: must not be negative`);
-  const namespaces = namespacesFor(hc, host);
+  const namespaces = namespacesFor(hc, host, input.networkNamespacePath);
   const ownNetwork = namespaces.some((n) => n.type === 'network');
   const hostname = config.Hostname || defaultHostname(input.id, hc.NetworkMode);
   // the checks of the flags first: the image's files are read only for a spec that can be made

@@ -103,7 +103,9 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Frame[] {
   plan.push(!ownMountNs ? ['chroot', 'in-place'] : ctx.noPivot ? ['chroot'] : ['pivot-root']);
   if (linux.rootfsPropagation && ownMountNs) plan.push(['propagation', '/', String(PROPAGATION[linux.rootfsPropagation])]);
   // Before readonlyPaths: Docker always has /proc/sys among them, and sets sysctls.
-  plan.push(...sysctlSteps(linux.sysctl, (t) => isNew(t)));
+  // As runc: a joined namespace counts as the container's own unless it is the host's (ours).
+  const owns = (t: 'ipc' | 'network' | 'uts') => isNew(t) || nss.some((n) => n.type === t && n.path && !sameNamespace(n.path, `/proc/self/ns/${NS_PROC_NAME[t]}`));
+  plan.push(...sysctlSteps(linux.sysctl, owns));
   if (proc.terminal) plan.push(['console']);
   for (const p of linux.maskedPaths ?? []) plan.push(['mask', p]);
   for (const p of linux.readonlyPaths ?? []) plan.push(['readonly', p]);
@@ -218,3 +220,15 @@ function hookStep(h: SpecHook, stateKey: string): Frame {
   return ['hook', String(h.timeout ?? 0), `$${stateKey}`, h.path, String(args.length), ...args, ...(h.env ?? [])];
 }
 
+
+const NS_PROC_NAME = { ipc: 'ipc', network: 'net', uts: 'uts' } as const;
+
+function sameNamespace(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return true; // unknown: treated as the host's, so nothing is changed there
+  }
+}

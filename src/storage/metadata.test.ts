@@ -62,7 +62,7 @@ describe('metadata database', () => {
     assert.equal((db.prepare('PRAGMA journal_mode').get() as any).journal_mode, 'wal');
     assert.deepEqual(
       db.prepare('SELECT version, name FROM migrations').all().map((r: any) => r.version),
-      [1, 2, 3, 4],
+      [1, 2, 3, 4, 5],
     );
     db.exec('PRAGMA user_version = 99');
     db.exec("INSERT INTO migrations VALUES (99, 'future', 'now')");

@@ -62,6 +62,23 @@ export interface ImageRecord {
   names: string[];
 }
 
+export interface NetworkRow {
+  id: string;
+  name: string;
+  created: string;
+  config: string;
+}
+
+export interface EndpointRow {
+  containerId: string;
+  networkId: string;
+  config: string;
+}
+
+function toNetwork(r: Record<string, unknown>): NetworkRow {
+  return { id: String(r['id']), name: String(r['name']), created: String(r['created']), config: String(r['config']) };
+}
+
 export interface LayerRecord {
   chainId: string;
   diffId: string;
@@ -180,6 +197,25 @@ const MIGRATIONS: readonly Migration[] = [
         repository TEXT NOT NULL,
         PRIMARY KEY (digest, repository)
       );
+    `,
+  },
+  {
+    version: 5,
+    name: 'networks and their endpoints',
+    sql: `
+      CREATE TABLE networks (
+        id      TEXT PRIMARY KEY,
+        name    TEXT NOT NULL UNIQUE,
+        created TEXT NOT NULL,
+        config  TEXT NOT NULL
+      );
+      CREATE TABLE endpoints (
+        container_id TEXT NOT NULL,
+        network_id   TEXT NOT NULL REFERENCES networks(id),
+        config       TEXT NOT NULL,
+        PRIMARY KEY (container_id, network_id)
+      );
+      CREATE INDEX endpoints_network ON endpoints(network_id);
     `,
   },
 ];
@@ -385,6 +421,62 @@ export class MetadataStore {
 
   blobSources(digest: string): string[] {
     return (this.q('SELECT repository FROM blob_sources WHERE digest = ? ORDER BY rowid DESC').all(digest) as Row[]).map((r) => String(r['repository']));
+  }
+
+  /** A network's record: CONFIG is the engine's JSON. Names are unique (Docker's conflict error otherwise). */
+  addNetwork(row: NetworkRow): void {
+    this.tx(() => {
+      if (this.q('SELECT 1 FROM networks WHERE name = ?').get(row.name)) throw new HakoError('already-exists', `network with name ${row.name} already exists`);
+      this.q('INSERT INTO networks (id, name, created, config) VALUES (?, ?, ?, ?)').run(row.id, row.name, row.created, row.config);
+    });
+  }
+
+  /** By name, full id or unique id prefix. */
+  findNetwork(ref: string): NetworkRow | undefined {
+    const exact = this.q('SELECT * FROM networks WHERE name = ? OR id = ?').get(ref, ref) as Row | undefined;
+    if (exact) return toNetwork(exact);
+    if (/^[0-9a-f]{1,63}$/.test(ref)) {
+      const rows = this.q('SELECT * FROM networks WHERE id >= ? AND id < ? LIMIT 2').all(ref, `${ref}g`) as Row[];
+      if (rows.length === 1) return toNetwork(rows[0]!);
+      if (rows.length > 1) throw new HakoError('invalid-argument', `network ${ref} is ambiguous (${rows.length} matches found based on ID prefix)`);
+    }
+    return undefined;
+  }
+
+  updateNetworkConfig(id: string, config: string): void {
+    this.tx(() => this.q('UPDATE networks SET config = ? WHERE id = ?').run(config, id));
+  }
+
+  listNetworks(): NetworkRow[] {
+    return (this.q('SELECT * FROM networks ORDER BY created').all() as Row[]).map(toNetwork);
+  }
+
+  /** Removes a network with no endpoints; false if it has some. */
+  removeNetwork(id: string): boolean {
+    return this.tx(() => {
+      if (this.q('SELECT 1 FROM endpoints WHERE network_id = ?').get(id)) return false;
+      this.q('DELETE FROM networks WHERE id = ?').run(id);
+      return true;
+    });
+  }
+
+  setEndpoint(containerId: string, networkId: string, config: string): void {
+    this.tx(() => this.q('INSERT OR REPLACE INTO endpoints (container_id, network_id, config) VALUES (?, ?, ?)').run(containerId, networkId, config));
+  }
+
+  removeEndpoint(containerId: string, networkId: string): void {
+    this.tx(() => this.q('DELETE FROM endpoints WHERE container_id = ? AND network_id = ?').run(containerId, networkId));
+  }
+
+  endpoints(where: { containerId?: string; networkId?: string } = {}): EndpointRow[] {
+    const rows = (
+      where.containerId !== undefined
+        ? this.q('SELECT * FROM endpoints WHERE container_id = ? ORDER BY rowid').all(where.containerId)
+        : where.networkId !== undefined
+          ? this.q('SELECT * FROM endpoints WHERE network_id = ? ORDER BY rowid').all(where.networkId)
+          : this.q('SELECT * FROM endpoints ORDER BY rowid').all()
+    ) as Row[];
+    return rows.map((r) => ({ containerId: String(r['container_id']), networkId: String(r['network_id']), config: String(r['config']) }));
   }
 
   /** Runs fn holding the database's write lock (e.g. a check and a delete that must not interleave with a lease). */

@@ -38,6 +38,9 @@ const COMMANDS: Record<string, () => Promise<{ default: ContainerCommand }>> = {
   volume: () => import('./volume.ts'),
   __relaunch: () => import('./internal.ts').then((m) => ({ default: m.relaunch })),
   __healthcheck: () => import('./internal.ts').then((m) => ({ default: m.healthcheck })),
+  __netdown: () => import('./internal.ts').then((m) => ({ default: m.netdown })),
+  network: () => import('./network.ts'),
+  port: () => import('./port.ts'),
 };
 
 const CONTAINER_SUBCOMMANDS: Record<string, string> = {
@@ -53,7 +56,7 @@ Manage containers
 
 Commands:
   attach, commit, cp, create, diff, exec, export, inspect, kill, logs, ls, pause,
-  prune, rename, restart, rm, run, start, stats, stop, top, unpause, update, wait
+  port, prune, rename, restart, rm, run, start, stats, stop, top, unpause, update, wait
 `;
 
 export const CONTAINER_COMMANDS = new Set(Object.keys(COMMANDS).filter((c) => c !== 'prune'));
@@ -68,7 +71,7 @@ export async function main(cmd: string, args: string[], dataRootFlag: string | u
       return sub === undefined ? 1 : 0;
     }
     name = CONTAINER_SUBCOMMANDS[sub] ?? sub;
-    if (!COMMANDS[name] || name === 'volume' || name.startsWith('__')) {
+    if (!COMMANDS[name] || name === 'volume' || name === 'network' || name.startsWith('__')) {
       err(`hako: 'container ${sub}' is not a hako command.\nSee 'hako container --help'\n`);
       return 1;
     }

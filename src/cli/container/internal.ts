@@ -1,6 +1,7 @@
 import { relaunchContainer } from '../../engine/containers/relaunch.ts';
 import { runHealthcheck } from '../../engine/containers/healthcheck.ts';
 import type { ContainerGlobals } from './index.ts';
+import { detachNetworks } from '../../engine/containers/network.ts';
 
 /** `hako __relaunch ID`: the monitor's restart (see engine/containers/relaunch.ts). */
 export async function relaunch(args: string[], g: ContainerGlobals): Promise<number> {
@@ -11,5 +12,12 @@ export async function relaunch(args: string[], g: ContainerGlobals): Promise<num
 /** `hako __healthcheck ID`: one health probe, run by the monitor's tick. */
 export async function healthcheck(args: string[], g: ContainerGlobals): Promise<number> {
   await runHealthcheck(g.eng, g.eng.resolve(args[0] ?? ''));
+  return 0;
+}
+
+/** `hako __netdown ID`: the monitor's last act when a container stopped for good: its networks go. */
+export async function netdown(args: string[], g: ContainerGlobals): Promise<number> {
+  const c = g.eng.get(args[0] ?? '');
+  if (c) await detachNetworks(g.eng, c);
   return 0;
 }

@@ -1,3 +1,5 @@
+import { formatPorts } from '../../network/ports.ts';
+import { networksOf, ownsNetwork, portsOf } from '../../engine/containers/network.ts';
 import { parseVerb } from '../args.ts';
 import { HakoError } from '../../common/errors.ts';
 import { createdSince, dockerTable, ellipsis, formatRows, humanDuration } from '../docker-args.ts';
@@ -62,14 +64,14 @@ export default async function ps(args: string[], g: ContainerGlobals): Promise<n
       Command: trunc ? `"${ellipsis(cmd, 20)}"` : `"${cmd}"`,
       CreatedAt: goLocal(c.created),
       RunningFor: createdSince(c.created, now),
-      Ports: '',
+      Ports: st.Running ? formatPorts(portsOf(g.eng, c), c.settings.Config.ExposedPorts) : '',
       State: st.Status,
       Status: statusText(g.eng, c, st, now),
       Size: '0B',
       Names: c.name,
       Labels: Object.entries(c.settings.Config.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
       Mounts: c.settings.Mounts.map((m) => m.Name ?? m.Source).join(','),
-      Networks: c.settings.HostConfig.NetworkMode,
+      Networks: ownsNetwork(c.settings.HostConfig.NetworkMode) ? Object.keys(networksOf(c)).join(',') : c.settings.HostConfig.NetworkMode,
     };
   });
   out(

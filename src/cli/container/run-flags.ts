@@ -45,7 +45,7 @@ export interface RunFlags {
   detachKeys?: string;
   /** -q: no pull progress */
   quiet: boolean;
-  /** -p, parsed as Docker's HostConfig.PortBindings (publishing comes later) */
+  /** -p, parsed as Docker's HostConfig.PortBindings */
   portBindings: PortBindings;
   /** -P */
   publishAll: boolean;
@@ -74,7 +74,7 @@ const RUN_ONLY = new Set(['detach', 'sig-proxy', 'detach-keys']);
 /** Docker flags hako parses (so the arguments split as Docker splits them) but does not implement. */
 const UNSUPPORTED = new Set([
   'use-api-socket', 'device-cgroup-rule', 'device', 'gpus', 'userns', 'cgroupns', 'ip', 'ip6', 'link', 'link-local-ip', 'mac-address',
-  'network-alias', 'volume-driver', 'storage-opt', 'volumes-from', 'blkio-weight', 'blkio-weight-device', 'cpu-count', 'cpu-percent',
+  'volume-driver', 'storage-opt', 'volumes-from', 'blkio-weight', 'blkio-weight-device', 'cpu-count', 'cpu-percent',
   'cpu-rt-period', 'cpu-rt-runtime', 'device-read-bps', 'device-read-iops', 'device-write-bps', 'device-write-iops', 'io-maxbandwidth',
   'io-maxiops', 'memory-reservation', 'memory-swappiness', 'oom-kill-disable', 'cgroup-parent', 'ipc', 'isolation', 'pid', 'uts', 'runtime', 'annotation',
 ]);
@@ -319,6 +319,9 @@ export function parseRunFlags(args: string[], verb: 'run' | 'create', context: R
   if (v.init !== undefined) host.Init = v.init;
   config.StdinOnce = config.OpenStdin && config.AttachStdin;
   if (v.network !== undefined) host.NetworkMode = networkMode(v.network);
+  if (v['network-alias'] !== undefined) flags.request.networkAliases = v['network-alias'];
+  if (Object.keys(flags.portBindings).length) host.PortBindings = flags.portBindings;
+  if (flags.publishAll) host.PublishAllPorts = true;
 
   // runContainer's part
   if (flags.detach) {

@@ -9,6 +9,7 @@ import { writeEtcFiles } from './etc-files.ts';
 import { toResolved } from './mounts.ts';
 import { INIT_PATH } from './native-paths.ts';
 import type { Container } from './record.ts';
+import { networkNamespacePath, peerLines } from './network.ts';
 
 /**
  * Everything a start needs on disk: the root file system mounted, the /etc files, the
@@ -19,7 +20,8 @@ export async function prepareBundle(eng: ContainerEngine, c: Container): Promise
   const files = eng.files(c.id);
   const rootfs = await eng.images.snapshots.mount(c.id);
   const { Config: config, HostConfig: host } = c.settings;
-  writeEtcFiles(files, config, host);
+  writeEtcFiles(files, config, host, peerLines(eng, c));
+  const netns = networkNamespacePath(eng, c);
   setupWorkingDirectory(rootfs, config.WorkingDir);
   // new volumes took the image's content at create (createContainer), as Docker's do
   for (const m of c.settings.Mounts) {
@@ -37,6 +39,7 @@ export async function prepareBundle(eng: ContainerEngine, c: Container): Promise
     mounts: c.settings.Mounts.map(toResolved),
     ...(host.Init ? { initPath: INIT_PATH } : {}),
     cgroupsPath: `/hako/${c.id}`,
+    ...(netns ? { networkNamespacePath: netns } : {}),
   });
   atomicWriteFile(files.bundleConfig, JSON.stringify(spec), 0o600);
   return spec;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { HakoError } from '../../common/errors.ts';
-import { defaultHostConfig, type CreateRequest, type HostConfig } from '../container-config.ts';
+import { defaultHostConfig, type CreateRequest } from '../container-config.ts';
 import { defaultHostname, mergeImageConfig } from '../container-merge.ts';
 import { noSuchImage } from '../image-service.ts';
 import { Volumes } from '../volumes.ts';
@@ -9,6 +9,8 @@ import type { ContainerEngine } from './engine.ts';
 import { planMounts, populateVolume, tmpfsMountOptions } from './mounts.ts';
 import { generateName, validateName } from './names.ts';
 import type { Container, ContainerSettings, MountPoint } from './record.ts';
+import { networks, ownsNetwork } from './network.ts';
+import type { HostConfig } from '../container-config.ts';
 
 /**
  * `create`: a container record, its directory, its writable layer and its volumes;
@@ -26,10 +28,7 @@ export async function createContainer(eng: ContainerEngine, req: CreateRequest):
   const id = randomBytes(32).toString('hex');
   const name = req.name ? validateName(req.name) : generateName((n) => !!eng.meta.resolveContainerByName(n));
   const hostConfig: HostConfig = { ...defaultHostConfig(), ...req.hostConfig };
-  if (hostConfig.NetworkMode === 'default' || hostConfig.NetworkMode === 'bridge') hostConfig.NetworkMode = 'none';
-  if (!['none', 'host'].includes(hostConfig.NetworkMode)) {
-    throw new HakoError('unsupported', `network ${hostConfig.NetworkMode} not found: only "none" and "host" are available so far`);
-  }
+  const networks = checkNetwork(eng, hostConfig, req.networkAliases ?? []);
   if (hostConfig.AutoRemove && hostConfig.RestartPolicy.Name && hostConfig.RestartPolicy.Name !== 'no') {
     throw new HakoError('invalid-argument', 'conflicting options: cannot specify both --restart and --rm');
   }
@@ -86,6 +85,7 @@ export async function createContainer(eng: ContainerEngine, req: CreateRequest):
       Args: argv.slice(1),
       Mounts: mounts,
       Platform: detail.config.os ?? 'linux',
+      ...(networks ? { Networks: networks } : {}),
     };
     const created = new Date().toISOString();
     eng.meta.addContainer(
@@ -105,4 +105,29 @@ export async function createContainer(eng: ContainerEngine, req: CreateRequest):
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * --network as Docker takes it: default/bridge (the default network), host, none,
+ * container:NAME (which must exist) or a user network (which must exist); aliases
+ * only on a user network.
+ */
+function checkNetwork(eng: ContainerEngine, hc: HostConfig, aliases: string[]): Record<string, { Aliases: string[] }> | undefined {
+  if (hc.NetworkMode === 'default' || hc.NetworkMode === '') hc.NetworkMode = 'bridge';
+  const mode = hc.NetworkMode;
+  if (mode.startsWith('container:')) {
+    eng.resolve(mode.slice('container:'.length));
+  }
+  if (!ownsNetwork(mode)) {
+    if (aliases.length) throw new HakoError('invalid-argument', 'network-scoped aliases are only supported for user-defined networks');
+    if (Object.keys(hc.PortBindings ?? {}).length && mode !== 'none') {
+      // Docker ignores published ports with the host's network (and warns); with none there is nothing to publish on
+    }
+    return undefined;
+  }
+  const net = networks(eng).get(mode);
+  if (net.config.Driver !== 'bridge') throw new HakoError('invalid-argument', `container cannot be connected to network ${mode}`);
+  if (aliases.length && net.name === 'bridge') throw new HakoError('invalid-argument', 'network-scoped aliases are only supported for user-defined networks');
+  hc.NetworkMode = net.name;
+  return { [net.name]: { Aliases: aliases } };
 }

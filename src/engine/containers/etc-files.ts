@@ -25,15 +25,20 @@ function readHost(path: string): string {
  * point at the container itself, are dropped (Docker falls back to public resolvers;
  * with no network there is nothing to reach either way).
  */
-export function writeEtcFiles(files: { hostname: string; hosts: string; resolvConf: string }, config: ContainerConfig, host: HostConfig): void {
+export function writeEtcFiles(files: { hostname: string; hosts: string; resolvConf: string }, config: ContainerConfig, host: HostConfig, network: string[] = []): void {
   atomicWriteFile(files.hostname, `${config.Hostname}\n`);
+  atomicWriteFile(files.hosts, hostsFileText(config, host, network));
+  atomicWriteFile(files.resolvConf, resolvConf(readHost('/etc/resolv.conf'), host));
+}
+
+/** Docker's /etc/hosts: localhost, --add-host lines, then the container's own address and its network's names. */
+export function hostsFileText(_config: ContainerConfig, host: HostConfig, network: string[]): string {
   const extra = (host.ExtraHosts ?? []).map((h) => {
     const i = h.indexOf(':');
     return `${h.slice(i + 1)}\t${h.slice(0, i)}\n`;
   });
   const base = host.NetworkMode === 'host' ? readHost('/etc/hosts') : LOCAL_HOSTS;
-  atomicWriteFile(files.hosts, base + extra.join(''));
-  atomicWriteFile(files.resolvConf, resolvConf(readHost('/etc/resolv.conf'), host));
+  return base + extra.join('') + network.map((l) => `${l}\n`).join('');
 }
 
 export function resolvConf(hostFile: string, host: HostConfig): string {

@@ -2,6 +2,7 @@ import type { ContainerEngine } from './engine.ts';
 import type { Container } from './record.ts';
 import type { DockerState } from './state.ts';
 import { readHealth } from './health-state.ts';
+import { networkSettings } from './network.ts';
 
 /** `inspect` of a container, in Docker's shape (the fields a Docker user's scripts read). */
 export async function inspectContainer(eng: ContainerEngine, c: Container): Promise<Record<string, unknown>> {
@@ -37,12 +38,6 @@ export async function inspectContainer(eng: ContainerEngine, c: Container): Prom
     },
     Mounts: c.settings.Mounts.map(({ Options: _o, NoCopy: _n, ...m }) => m),
     Config: c.settings.Config,
-    NetworkSettings: {
-      Bridge: '',
-      SandboxID: '',
-      SandboxKey: st.Pid && c.settings.HostConfig.NetworkMode !== 'host' ? `/proc/${st.Pid}/ns/net` : '',
-      Ports: {},
-      Networks: { [c.settings.HostConfig.NetworkMode]: { IPAddress: '', Gateway: '', MacAddress: '', NetworkID: c.settings.HostConfig.NetworkMode } },
-    },
+    NetworkSettings: networkSettings(eng, c, st.Pid),
   };
 }

@@ -5,6 +5,7 @@ import { cgroupPids } from '../../runtime/cgroups.ts';
 import { resumeContainer } from '../../runtime/container-resume.ts';
 import { parseSignal } from '../../runtime/signals.ts';
 import { Volumes } from '../volumes.ts';
+import { detachNetworks } from './network.ts';
 import type { ContainerEngine } from './engine.ts';
 import type { Container } from './record.ts';
 import { clearRuntimeState } from './start.ts';
@@ -109,6 +110,7 @@ export async function removeContainer(eng: ContainerEngine, c: Container, opts: 
   }
   await waitMonitorGone(eng, c);
   await clearRuntimeState(eng, c.id);
+  await detachNetworks(eng, c);
   try {
     await eng.images.snapshots.removeContainerLayer(c.id);
   } catch (err) {

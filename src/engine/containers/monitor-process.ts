@@ -8,6 +8,7 @@ import type { ExecutorHandle } from '../../runtime/executor.ts';
 import { parseDecimalSize } from './sizes.ts';
 import { HAKO_BIN, MONITOR_PATH } from './native-paths.ts';
 import type { Container } from './record.ts';
+import { ownsNetwork } from './network.ts';
 
 /**
  * A freshly spawned native monitor (native/MONITOR.md) with its control channel. It
@@ -106,7 +107,9 @@ function monitorArgs(dataRoot: string, c: Container): string[] {
   const hako = [HAKO_BIN, '--data-root', dataRoot];
   // always: `update --restart` can give a running container a policy later (the `restart` file)
   for (const arg of [...hako, '__relaunch', c.id]) a.push('--relaunch', arg);
+  // At the final exit: --rm removes the container; its networks are let go either way.
   if (host.AutoRemove) for (const arg of [...hako, 'rm', '--force', '--volumes', c.id]) a.push('--cleanup', arg);
+  else if (ownsNetwork(host.NetworkMode)) for (const arg of [...hako, '__netdown', c.id]) a.push('--cleanup', arg);
   const hc = cfg.Healthcheck;
   if (hc?.Test?.length && hc.Test[0] !== 'NONE') {
     const interval = Math.max(1, Math.round((hc.Interval || 30e9) / 1e9));

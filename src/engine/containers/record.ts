@@ -28,6 +28,8 @@ export interface ContainerSettings {
   Mounts: MountPoint[];
   /** the platform the image was for */
   Platform: string;
+  /** the networks with endpoints of its own, in attach order (eth0 first), with --network-alias */
+  Networks?: Record<string, { Aliases: string[] }>;
 }
 
 export interface Container {

@@ -10,6 +10,7 @@ import { prepareBundle } from './bundle.ts';
 import type { ContainerEngine } from './engine.ts';
 import { MonitorProcess } from './monitor-process.ts';
 import type { Container } from './record.ts';
+import { attachNetworks, detachNetworks } from './network.ts';
 
 export interface StartOptions {
   /** attach before the container runs (foreground run, start -a): no output is missed */
@@ -38,7 +39,13 @@ export async function startContainer(eng: ContainerEngine, c: Container, opts: S
   const files = eng.files(c.id);
   rmSync(files.stopped, { force: true });
   await clearRuntimeState(eng, c.id);
-  await prepareBundle(eng, c);
+  await attachNetworks(eng, c);
+  try {
+    await prepareBundle(eng, c);
+  } catch (err) {
+    await detachNetworks(eng, c).catch(() => {});
+    throw err;
+  }
   const monitor = new MonitorProcess(eng.paths.root, files.dir, c);
   let client: AttachClient | undefined;
   try {
@@ -65,6 +72,7 @@ export async function startContainer(eng: ContainerEngine, c: Container, opts: S
     client?.close();
     monitor.release();
     await clearRuntimeState(eng, c.id);
+    await detachNetworks(eng, c).catch(() => {});
     throw err;
   }
   return { monitor, ...(client ? { client } : {}) };

@@ -1,0 +1,102 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HakoError, isErrno } from '../common/errors.ts';
+import { formatSubnet, overlaps, parseSubnet, type Subnet } from './ipv4.ts';
+
+/**
+ * Subnets are host-wide: two data roots (or a data root and the host's own routes) must
+ * never hand out the same one. A claim is a file named for the subnet in CLAIMS_DIR,
+ * made with O_EXCL; the host's routes (/proc/net/route) are avoided too.
+ */
+export const CLAIMS_DIR = process.env['HAKO_SUBNET_CLAIMS'] || '/run/hako/subnets';
+
+const fileOf = (s: Subnet) => join(CLAIMS_DIR, formatSubnet(s).replace('/', '_'));
+
+/** Subnets the host routes already (its own networks, other engines' bridges). */
+export function hostRoutes(): Subnet[] {
+  let text = '';
+  try {
+    text = readFileSync('/proc/net/route', 'utf8');
+  } catch {
+    return [];
+  }
+  const out: Subnet[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8 || f[1] === '00000000') continue; // the default route overlaps everything
+    const le = (hex: string) => Buffer.from(hex, 'hex').readUInt32LE(0);
+    const dest = le(f[1]!);
+    const m = le(f[7]!);
+    const bits = m.toString(2).replace(/0/g, '').length;
+    out.push({ base: dest >>> 0, bits });
+  }
+  return out;
+}
+
+function claims(): { subnet: Subnet; owner: string }[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(CLAIMS_DIR);
+  } catch {
+    return [];
+  }
+  return names.flatMap((n) => {
+    try {
+      return [{ subnet: parseSubnet(n.replace('_', '/')), owner: readFileSync(join(CLAIMS_DIR, n), 'utf8') }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Claims SUBNET for OWNER (e.g. "ROOT network-id"); an owner claiming again is fine. */
+export function claimSubnet(subnet: Subnet, owner: string, ownRoutes: Subnet[] = []): void {
+  mkdirSync(CLAIMS_DIR, { recursive: true, mode: 0o755 });
+  for (const c of claims()) {
+    if (c.owner === owner && formatSubnet(c.subnet) === formatSubnet(subnet)) return;
+    if (overlaps(c.subnet, subnet) && staleClaim(c.owner)) {
+      rmSync(fileOf(c.subnet), { force: true });
+      continue;
+    }
+    if (overlaps(c.subnet, subnet)) throw new HakoError('in-use', `subnet ${formatSubnet(subnet)} overlaps ${formatSubnet(c.subnet)}, already used by another network`);
+  }
+  const routed = hostRoutes().find((r) => overlaps(r, subnet) && !ownRoutes.some((o) => formatSubnet(o) === formatSubnet(r)));
+  if (routed) throw new HakoError('in-use', `subnet ${formatSubnet(subnet)} overlaps ${formatSubnet(routed)}, a network the host already routes`);
+  try {
+    writeFileSync(fileOf(subnet), owner, { flag: 'wx' });
+  } catch (err) {
+    if (isErrno(err, 'EEXIST') && readFileSync(fileOf(subnet), 'utf8') === owner) return;
+    if (isErrno(err, 'EEXIST')) throw new HakoError('in-use', `subnet ${formatSubnet(subnet)} is already used by another network`);
+    throw err;
+  }
+}
+
+/** A claim whose data root is gone (a test's temp store, deleted): nothing can use it. */
+function staleClaim(owner: string): boolean {
+  const root = owner.split(' ')[0] ?? '';
+  return root.startsWith('/') && !existsSync(join(root, 'metadata.db'));
+}
+
+export function releaseSubnet(subnet: Subnet, owner: string): void {
+  try {
+    if (readFileSync(fileOf(subnet), 'utf8') === owner) rmSync(fileOf(subnet), { force: true });
+  } catch {
+    // not claimed
+  }
+}
+
+/** The first free subnet of the pools (default network: 10.88.0.0/16; others 10.89.N.0/24 …). */
+export function allocateSubnet(owner: string, preferDefault: boolean): Subnet {
+  const candidates: Subnet[] = [];
+  if (preferDefault) candidates.push({ base: ((10 << 24) | (88 << 16)) >>> 0, bits: 16 });
+  for (let second = 89; second <= 95; second++) for (let third = 0; third < 256; third++) candidates.push({ base: ((10 << 24) | (second << 16) | (third << 8)) >>> 0, bits: 24 });
+  for (const c of candidates) {
+    try {
+      claimSubnet(c, owner);
+      return c;
+    } catch (err) {
+      if (!(err instanceof HakoError && err.code === 'in-use')) throw err;
+    }
+  }
+  throw new HakoError('in-use', 'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
+}
