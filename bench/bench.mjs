@@ -5,7 +5,7 @@
 //   bench/run [--quick] [--runs N] [--density N] [--out DIR] [SCENARIO…]
 //   SCENARIO: runtime start pull memory density (default: all)
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,8 +18,10 @@ import { cmdline, comm, memory, mountsUnder, pids, ppid, processesMentioning, sh
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(BENCH, '..');
 const NODE = process.execPath;
-const HAKO = join(REPO, 'bin', 'hako');
-const HAKO_RUNTIME = join(REPO, 'bin', 'hako-runtime');
+// hako runs from a copy of the checkout's build taken at the start (see snapshotHako): a
+// rebuild of dist/ during the run (tsc rewrites files in place) cannot break or change it.
+let HAKO = join(REPO, 'bin', 'hako');
+let HAKO_RUNTIME = join(REPO, 'bin', 'hako-runtime');
 const ALL = ['runtime', 'start', 'pull', 'memory', 'density'];
 const ALIASES = { engine: 'start', 'engine-start': 'start', mem: 'memory' };
 
@@ -34,6 +36,7 @@ const { values: opt, positionals } = parseArgs({
     density: { type: 'string', default: '50' },
     out: { type: 'string', default: join(BENCH, 'results') },
     work: { type: 'string' },
+    'no-snapshot': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -52,6 +55,8 @@ Scenarios (default: all): ${ALL.join(' ')}
   --quick   few repetitions, to check that everything works
   --runs N  repetitions of each timed scenario (full: runtime/start 20, pull 5, density 5)
   --out DIR where results go (default bench/results: latest.{json,md}, quick.{json,md})
+  --no-snapshot  run hako from the checkout itself, not from a copy of its build
+                 (bin/, dist/, native/build/) taken when the bench starts
 `);
   process.exit(0);
 }
@@ -295,7 +300,7 @@ async function scenarioRuntime(images) {
   if (unifiedControllers) {
     crunWrap = ['unshare', '-m', 'sh', '-c', 'umount /sys/fs/cgroup/unified 2>/dev/null || umount -l /sys/fs/cgroup/unified; exec "$@"', 'sh'];
     crunNote = `crun runs in a private mount namespace with /sys/fs/cgroup/unified unmounted (its cgroup2 holds "${unifiedControllers}"; crun 1.8 refuses hybrid hosts otherwise)`;
-    ctx.crunSw = new Stopwatch(NODE, join(BENCH, 'lib', 'timer.mjs'), crunWrap);
+    ctx.crunSw = new Stopwatch(NODE, join(BENCH, 'lib', 'timer.mjs'), crunWrap, work);
   }
   const root = (name) => {
     const r = join(work, 'rt', name);
@@ -489,10 +494,12 @@ async function scenarioDensity() {
       sh('sync', []);
       const res = await ctx.sw.parallel(list, 600_000);
       const bad = res.each.filter((e) => e.status !== 0);
-      const running = who === 'hako' ? hakoIn(ctx.hakoRoot, 'ps', '-q').stdout.split('\n').filter(Boolean).length : d.docker(['ps', '-q']).stdout.split('\n').filter(Boolean).length;
-      if (bad.length || running !== n) {
+      const ps = who === 'hako' ? hakoIn(ctx.hakoRoot, 'ps', '-q') : d.docker(['ps', '-q']);
+      const running = ps.stdout.split('\n').filter(Boolean).length;
+      if (bad.length || running !== n || ps.status !== 0) {
         failures[who]++;
-        const msg = `density: ${who}: ${bad.length} of ${n} \`run -d\` failed, ${running} running afterwards${bad.length ? `; first error (exit ${bad[0].status ?? bad[0].signal}): ${short(bad[0].stderr, 600)}` : ''}`;
+        const psErr = ps.status !== 0 ? ` (\`ps -q\` failed, exit ${ps.status}: ${short(ps.stderr, 300)})` : '';
+        const msg = `density: ${who}: ${bad.length} of ${n} \`run -d\` failed, ${running} running afterwards${psErr}${bad.length ? `; first error (exit ${bad[0].status ?? bad[0].signal}): ${short(bad[0].stderr, 600)}` : ''}`;
         log(msg);
         ctx.problems.push(msg);
       } else if (round >= warmup) {
@@ -571,7 +578,7 @@ function markdown(m, evaluated) {
   const lines = [
     `# hako bench results (${quick ? 'quick' : 'full'} run)`,
     '',
-    `${m.date} on ${m.host}: ${m.nproc} CPUs (${m.cpu}), ${(m.memMiB / 1024).toFixed(1)} GiB RAM, Linux ${m.kernel}, ${m.os}, cgroup ${m.cgroup}, work dir on ${m.fs}.`,
+    `${m.date} on ${m.host}: ${m.nproc} CPUs (${m.cpu}), ${(m.memMiB / 1024).toFixed(1)} GiB RAM, Linux ${m.kernel}, ${m.os}, cgroup ${m.cgroup}, work dir on ${m.fs}. Load average (1/5/15 min) at the start ${m.loadavg.start.join(' ')}, at the end ${m.loadavg.end?.join(' ')}.`,
     '',
     ...Object.entries(m.versions).map(([k, v]) => `- ${k}: ${v}`),
     '',
@@ -589,6 +596,53 @@ function markdown(m, evaluated) {
 }
 
 // ---------------------------------------------------------------------------
+// hako's build, copied
+
+/** The hako commands every module group needs to load; an error means a broken build. */
+function smokeTest(hako) {
+  const root = join(work, 'smoke');
+  const checks = [
+    [hako, ['version']],
+    [hako, ['--data-root', root, 'images']],
+    [hako, ['--data-root', root, 'ps', '-a']],
+    [hako, ['runtime', '--root', join(root, 'rt'), 'list']],
+  ];
+  try {
+    for (const [cmd, args] of checks) {
+      const r = sh(cmd, args);
+      if (r.status !== 0) return `${cmd} ${args.join(' ')}: exit ${r.status}: ${short(r.stderr, 800)}`;
+    }
+    return undefined;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * WORK/hako-home: bin/, dist/src/, native/build/ and package.json copied, node_modules
+ * linked. hako finds everything relative to its dist/ (paths.ts), so this copy is a
+ * complete install. Retried while a concurrent build leaves the copy inconsistent.
+ */
+async function snapshotHako() {
+  const home = join(work, 'hako-home');
+  for (let attempt = 1; ; attempt++) {
+    rmSync(home, { recursive: true, force: true });
+    mkdirSync(join(home, 'dist'), { recursive: true });
+    mkdirSync(join(home, 'native'), { recursive: true });
+    cpSync(join(REPO, 'bin'), join(home, 'bin'), { recursive: true });
+    cpSync(join(REPO, 'dist', 'src'), join(home, 'dist', 'src'), { recursive: true });
+    cpSync(join(REPO, 'native', 'build'), join(home, 'native', 'build'), { recursive: true, filter: (src) => !src.includes('/obj') });
+    cpSync(join(REPO, 'package.json'), join(home, 'package.json'));
+    symlinkSync(join(REPO, 'node_modules'), join(home, 'node_modules'));
+    const broken = smokeTest(join(home, 'bin', 'hako'));
+    if (!broken) return home;
+    if (attempt >= 5) throw new Error(`hako's build does not work (a build in progress?): ${broken}`);
+    log(`the copy of hako's build does not work yet (attempt ${attempt}), retrying in 5 s: ${firstLine(broken)}`);
+    await sleep(5000);
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Main
 
 let exitCode = 0;
@@ -596,9 +650,20 @@ try {
   for (const [what, path] of [['the build (run ./setup)', join(REPO, 'dist', 'src', 'cli', 'main.js')], ['the native build (run ./setup)', join(REPO, 'native', 'build', 'hako-monitor')]]) {
     if (!existsSync(path)) throw new Error(`${path} is missing: ${what}`);
   }
+  if (!opt['no-snapshot']) {
+    const home = await snapshotHako();
+    HAKO = join(home, 'bin', 'hako');
+    HAKO_RUNTIME = join(home, 'bin', 'hako-runtime');
+  } else {
+    const broken = smokeTest(HAKO);
+    if (broken) throw new Error(`hako's build does not work (a build in progress?): ${broken}`);
+  }
   const m = machine();
+  m.hakoHome = dirname(dirname(HAKO));
+  m.loadavg = { start: os.loadavg().map((x) => Math.round(x * 100) / 100) };
+  if (m.loadavg.start[0] > m.nproc / 2) log(`warning: load average ${m.loadavg.start[0]} on ${m.nproc} CPUs: something else is running, timings will be noisy`);
   log(`work dir ${work}; ${m.nproc} CPUs, ${m.memMiB} MiB, Linux ${m.kernel}; ${m.versions.hako}`);
-  ctx.sw = new Stopwatch(NODE, join(BENCH, 'lib', 'timer.mjs'));
+  ctx.sw = new Stopwatch(NODE, join(BENCH, 'lib', 'timer.mjs'), [], work);
 
   const needDocker = scenarios.some((s) => ['start', 'pull', 'memory', 'density'].includes(s));
   const needBusyboxImage = scenarios.some((s) => ['start', 'memory', 'density'].includes(s));
@@ -628,7 +693,7 @@ try {
   const run = { runtime: () => scenarioRuntime(images), start: scenarioStart, pull: () => scenarioPull(big), memory: scenarioMemory, density: scenarioDensity };
   for (const s of scenarios) {
     if (interrupted) break;
-    log(`scenario ${s}`);
+    log(`scenario ${s} (load average ${os.loadavg()[0].toFixed(2)})`);
     try {
       await run[s]();
     } catch (e) {
@@ -640,6 +705,7 @@ try {
     }
   }
   if (!interrupted) {
+    m.loadavg.end = os.loadavg().map((x) => Math.round(x * 100) / 100);
     await cleanup();
     const evaluated = rows.map(evaluate);
     const t = table(evaluated);

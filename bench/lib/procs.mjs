@@ -140,8 +140,8 @@ export function removeCgroupTree(rel, problems = []) {
  * (the crun one runs in its own mount namespace).
  */
 export class Stopwatch {
-  constructor(node, timerScript, wrapper = []) {
-    const argv = [...wrapper, node, timerScript];
+  constructor(node, timerScript, wrapper = [], work = undefined) {
+    const argv = [...wrapper, node, timerScript, ...(work ? ['--work', work] : [])];
     this.child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
     this.pending = new Map();
     this.nextId = 1;

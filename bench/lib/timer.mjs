@@ -7,7 +7,8 @@
 //     → {"id":1,"ms":12.3,"status":0,"signal":null,"stdout":"…","stderr":"…"}
 //   {"id":2,"parallel":[{"cmd":…,"args":…}, …]}   all started at once; ms until the last exits
 //     → {"id":2,"ms":…,"each":[{"ms":…,"status":…,"stderr":…}, …]}
-// The crun stopwatch runs in a private mount namespace (see bench/lib/peers.mjs).
+// The crun stopwatch runs in a private mount namespace (see bench/bench.mjs). Its arguments
+// (--work DIR) only name the bench's work dir, for the backstop cleanup in bench/run.
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -51,6 +52,9 @@ function runParallel(items, timeoutMs = 600_000) {
     });
   });
 }
+
+// The runner gone (stdin closed, or stdout a broken pipe): stop, and take what runs with us.
+process.stdout.on('error', () => process.exit(1));
 
 for await (const line of createInterface({ input: process.stdin })) {
   if (!line.trim()) continue;

@@ -95,7 +95,7 @@ export class Networks {
     return toNetwork(row);
   }
 
-  create(name: string, opts: { subnet?: string; gateway?: string; internal?: boolean; ipv6?: boolean; labels?: Record<string, string>; driver?: string }): Network {
+  async create(name: string, opts: { subnet?: string; gateway?: string; internal?: boolean; ipv6?: boolean; labels?: Record<string, string>; driver?: string }): Promise<Network> {
     this.ensureBuiltins();
     if (!NAME_RE.test(name)) throw new HakoError('invalid-argument', `invalid network name ${JSON.stringify(name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (BUILTIN.includes(name)) throw new HakoError('invalid-argument', `${name} is a pre-defined network and cannot be created`);
@@ -105,8 +105,8 @@ export class Networks {
     if (opts.gateway && !opts.subnet) throw new HakoError('invalid-argument', 'a gateway needs a subnet (--subnet)');
     const id = randomBytes(32).toString('hex');
     const claimOwner = `${this.owner} ${id}`;
-    const subnet = opts.subnet ? parseSubnet(opts.subnet) : allocateSubnet(claimOwner, false);
-    if (opts.subnet) claimSubnet(subnet, claimOwner);
+    const subnet = opts.subnet ? parseSubnet(opts.subnet) : await allocateSubnet(claimOwner, false);
+    if (opts.subnet) await claimSubnet(subnet, claimOwner);
     try {
       let gateway = firstHost(subnet);
       if (opts.gateway) {
@@ -145,9 +145,9 @@ export class Networks {
   }
 
   /** The default network's subnet and bridge, chosen at its first use. */
-  private defaultBridge(net: Network): Network {
+  private async defaultBridge(net: Network): Promise<Network> {
     if (net.config.Subnet) return net;
-    const subnet = allocateSubnet(`${this.owner} ${net.id}`, true);
+    const subnet = await allocateSubnet(`${this.owner} ${net.id}`, true);
     const config: NetworkConfig = {
       ...net.config,
       Subnet: formatSubnet(subnet),
@@ -206,8 +206,8 @@ export class Networks {
     const ns = containerNetns(containerId);
     if (existing && existsSync(netnsPath(ns))) return JSON.parse(existing.config) as Endpoint;
     return this.withLock(net, async () => {
-      if (net.name === 'bridge') net = this.defaultBridge(this.get(net.id));
-      claimSubnet(parseSubnet(net.config.Subnet), `${this.owner} ${net.id}`, [parseSubnet(net.config.Subnet)]);
+      if (net.name === 'bridge') net = await this.defaultBridge(this.get(net.id));
+      await claimSubnet(parseSubnet(net.config.Subnet), `${this.owner} ${net.id}`, [parseSubnet(net.config.Subnet)]);
       if (existing) await this.teardown(net, containerId, JSON.parse(existing.config) as Endpoint).catch(() => {});
       const path = await createNetns(ns);
       const args = { containerId, netns: path, ifName: opts.ifName, runtimeConfig: { portMappings: opts.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIP })) } };

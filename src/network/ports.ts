@@ -29,7 +29,7 @@ export async function resolvePorts(bindings: PortBindings, publishAll: boolean, 
       const hostIP = b.HostIp || '';
       const used = [...taken, ...out];
       let hostPort: number;
-      if (!b.HostPort) hostPort = await freePort(protocol, hostIP, used);
+      if (!b.HostPort || b.HostPort === '0') hostPort = await freePort(protocol, hostIP, used);
       else if (b.HostPort.includes('-')) {
         const [lo, hi] = b.HostPort.split('-').map(Number) as [number, number];
         hostPort = await firstFree(protocol, hostIP, lo, hi, used);

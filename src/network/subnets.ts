@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HakoError, isErrno } from '../common/errors.ts';
+import { deleteBridge } from './bridge.ts';
 import { formatSubnet, overlaps, parseSubnet, type Subnet } from './ipv4.ts';
 
 /**
@@ -50,11 +51,14 @@ function claims(): { subnet: Subnet; owner: string }[] {
 }
 
 /** Claims SUBNET for OWNER (e.g. "ROOT network-id"); an owner claiming again is fine. */
-export function claimSubnet(subnet: Subnet, owner: string, ownRoutes: Subnet[] = []): void {
+export async function claimSubnet(subnet: Subnet, owner: string, ownRoutes: Subnet[] = []): Promise<void> {
   mkdirSync(CLAIMS_DIR, { recursive: true, mode: 0o755 });
   for (const c of claims()) {
     if (c.owner === owner && formatSubnet(c.subnet) === formatSubnet(subnet)) return;
     if (overlaps(c.subnet, subnet) && staleClaim(c.owner)) {
+      // Its data root is gone: so is every use of its bridge, which would still route the subnet.
+      const netId = c.owner.split(' ')[1] ?? '';
+      if (/^[0-9a-f]{12,}$/.test(netId)) await deleteBridge(`hk-${netId.slice(0, 12)}`).catch(() => {});
       rmSync(fileOf(c.subnet), { force: true });
       continue;
     }
@@ -86,13 +90,13 @@ export function releaseSubnet(subnet: Subnet, owner: string): void {
 }
 
 /** The first free subnet of the pools (default network: 10.88.0.0/16; others 10.89.N.0/24 …). */
-export function allocateSubnet(owner: string, preferDefault: boolean): Subnet {
+export async function allocateSubnet(owner: string, preferDefault: boolean): Promise<Subnet> {
   const candidates: Subnet[] = [];
   if (preferDefault) candidates.push({ base: ((10 << 24) | (88 << 16)) >>> 0, bits: 16 });
   for (let second = 89; second <= 95; second++) for (let third = 0; third < 256; third++) candidates.push({ base: ((10 << 24) | (second << 16) | (third << 8)) >>> 0, bits: 24 });
   for (const c of candidates) {
     try {
-      claimSubnet(c, owner);
+      await claimSubnet(c, owner);
       return c;
     } catch (err) {
       if (!(err instanceof HakoError && err.code === 'in-use')) throw err;

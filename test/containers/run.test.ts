@@ -639,8 +639,8 @@ describe('run: networks', { concurrency: 2 }, () => {
     assert.deepEqual(ifaces(await sh('cat /proc/net/dev', ['--network', 'none'])), ['lo']);
     const links = await sh('ip -o link', ['--network', 'none']);
     assert.deepEqual(links.trim().split('\n').map((l) => l.split(':')[1]!.trim()), ['lo']);
-    // the default is the same here (no bridge yet)
-    assert.deepEqual(ifaces(await sh('cat /proc/net/dev')), ['lo']);
+    // the default network (a bridge): eth0 besides lo
+    assert.deepEqual(ifaces(await sh('cat /proc/net/dev')), ['eth0', 'lo']);
   });
 
   test("--network host: the host's interfaces and hostname", async () => {

@@ -75,6 +75,11 @@ export class Engine {
       if (!existsSync(dir)) continue;
       for (const d of readdirSync(dir)) if (/^[0-9a-f]{64}$/.test(d) && this.knownIds().has(d)) found.push(`cgroup: ${dir}/${d}`);
     }
+    // Networks: a pinned namespace, firewall rules naming the container
+    const netns = existsSync('/run/netns') ? readdirSync('/run/netns') : [];
+    for (const id of this.knownIds()) if (netns.includes(`hako-${id.slice(0, 12)}`)) found.push(`netns: hako-${id.slice(0, 12)}`);
+    const rules = spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout ?? '';
+    for (const line of rules.split('\n')) if ([...this.knownIds()].some((id) => line.includes(id))) found.push(`firewall rule: ${line}`);
     for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
       try {
         const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -104,6 +109,7 @@ export class Engine {
   cleanup(): void {
     const ids = this.hako(['ps', '-aq', '--no-trunc']).stdout.split('\n').filter(Boolean);
     if (ids.length) this.hako(['rm', '-f', ...ids]);
+    this.hako(['network', 'prune', '-f']); // bridges and rules are host-wide: they must not outlive the store
     rmSync(this.root, { recursive: true, force: true });
     rmSync(storePaths(this.root).runtime, { recursive: true, force: true });
   }

@@ -92,6 +92,7 @@ after(() => {
   for (const r of roots) {
     spawnSync(HAKO, ['--data-root', r, 'rm', '-f', ...spawnSync(HAKO, ['--data-root', r, 'ps', '-aq'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)]);
     rmSync(storePaths(r).runtime, { recursive: true, force: true });
+    rmSync(r, { recursive: true, force: true });
   }
   rmSync(work, { recursive: true, force: true });
 });

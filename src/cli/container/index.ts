@@ -1,5 +1,6 @@
 import { HakoError } from '../../common/errors.ts';
 import { ContainerEngine } from '../../engine/containers/engine.ts';
+import { reconcileNetworks } from '../../engine/containers/network.ts';
 import { dataRoot } from '../../engine/store-paths.ts';
 import { errorText } from '../image/index.ts';
 import { err, out } from '../output.ts';
@@ -86,6 +87,8 @@ export async function main(cmd: string, args: string[], dataRootFlag: string | u
   try {
     const mod = await load();
     eng = new ContainerEngine(dataRoot(dataRootFlag));
+    // Daemonless: what a container that exited unwatched (or a crash) left of its network is cleaned up by the next command.
+    if (!name.startsWith('__') && name !== 'volume') await reconcileNetworks(eng);
     return await mod.default(args, { eng });
   } catch (e) {
     err(`hako: ${errorText(e)}\n`);

@@ -89,7 +89,7 @@ export default async function network(args: string[], g: ContainerGlobals): Prom
         { min: 1, max: 1, usage: 'hako network create [OPTIONS] NETWORK' },
       );
       if ((o.subnet?.length ?? 0) > 1 || (o.gateway?.length ?? 0) > 1) throw new HakoError('unsupported', 'one --subnet and one --gateway per network');
-      const net = n.create(positionals[0]!, {
+      const net = await n.create(positionals[0]!, {
         ...(o.subnet?.[0] ? { subnet: o.subnet[0] } : {}),
         ...(o.gateway?.[0] ? { gateway: o.gateway[0] } : {}),
         internal: !!o.internal,

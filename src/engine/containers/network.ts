@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HakoError } from '../../common/errors.ts';
 import { createNetns, netnsPath } from '../../network/netns.ts';
 import { resolvePorts, type PortMapping } from '../../network/ports.ts';
@@ -43,7 +44,7 @@ export async function attachNetworks(eng: ContainerEngine, c: Container): Promis
     return;
   }
   const n = networks(eng);
-  await n.reconcile((id) => id === c.id || isUp(eng, id));
+  await reconcileNetworks(eng, c.id);
   const attached: string[] = [];
   try {
     for (const [i, name] of names.entries()) {
@@ -186,4 +187,46 @@ export async function detachOne(eng: ContainerEngine, c: Container, net: Network
   const { [net.name]: _gone, ...rest } = nets;
   eng.meta.updateContainerConfig(c.id, JSON.stringify({ ...c.settings, Networks: rest }));
   refreshHosts(eng, net);
+}
+
+/**
+ * Runs FN holding the container's start lock (a start, a network teardown): a reconcile
+ * in another process never tears down the network of a container being started.
+ */
+export async function withStartLock<T>(eng: ContainerEngine, id: string, fn: () => Promise<T>, wait = true): Promise<T | undefined> {
+  const lock = `start:${id}`;
+  const deadline = Date.now() + 60_000;
+  while (!eng.meta.tryLock(lock)) {
+    if (!wait) return undefined;
+    if (Date.now() > deadline) throw new HakoError('invalid-state', `container ${id.slice(0, 12)} is being started by another hako process`);
+    await sleep(20);
+  }
+  try {
+    return await fn();
+  } finally {
+    eng.meta.unlock(lock);
+  }
+}
+
+/**
+ * Daemonless cleanup: endpoints of containers that are not running (they exited while no
+ * monitor could clean up, or the host crashed) are torn down by whichever hako command
+ * comes next. A container being started (its start lock held) is left alone.
+ */
+export async function reconcileNetworks(eng: ContainerEngine, except?: string): Promise<void> {
+  const ids = new Set(eng.meta.endpoints().map((e) => e.containerId));
+  for (const id of ids) {
+    if (id === except || isUp(eng, id)) continue;
+    await withStartLock(
+      eng,
+      id,
+      async () => {
+        if (isUp(eng, id)) return;
+        const c = eng.get(id);
+        if (c) await detachNetworks(eng, c).catch(() => {});
+        else await networks(eng).detachAll(id).catch(() => {});
+      },
+      false,
+    );
+  }
 }

@@ -10,7 +10,7 @@ import { prepareBundle } from './bundle.ts';
 import type { ContainerEngine } from './engine.ts';
 import { MonitorProcess } from './monitor-process.ts';
 import type { Container } from './record.ts';
-import { attachNetworks, detachNetworks } from './network.ts';
+import { attachNetworks, detachNetworks, withStartLock } from './network.ts';
 
 export interface StartOptions {
   /** attach before the container runs (foreground run, start -a): no output is missed */
@@ -33,6 +33,10 @@ export interface Started {
  * init's pid goes to the monitor, and the init is released from its exec fifo.
  */
 export async function startContainer(eng: ContainerEngine, c: Container, opts: StartOptions = {}): Promise<Started | undefined> {
+  return withStartLock(eng, c.id, () => startLocked(eng, c, opts));
+}
+
+async function startLocked(eng: ContainerEngine, c: Container, opts: StartOptions): Promise<Started | undefined> {
   const st = eng.state(c);
   if (st.Status === 'running' || st.Status === 'restarting') return undefined; // Docker: a no-op
   if (st.Status === 'paused') throw new HakoError('invalid-state', `cannot start a paused container, try unpause instead`);
