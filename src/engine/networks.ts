@@ -159,8 +159,8 @@ export class Networks {
     return { ...net, config };
   }
 
-  /** The CNI network list of a bridge network. */
-  conflist(net: Network): NetworkList {
+  /** The CNI network list of a bridge network; portmap only for a container that publishes ports (it is the slow plugin). */
+  conflist(net: Network, withPorts = true): NetworkList {
     const c = net.config;
     const ipam = {
       type: 'host-local',
@@ -172,7 +172,7 @@ export class Networks {
       name: `hako-${net.name}`,
       plugins: [
         { type: 'bridge', bridge: c.Bridge, isGateway: !c.Internal, ipMasq: !c.Internal, hairpinMode: true, ipam },
-        { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+        ...(withPorts ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : []),
         { type: 'firewall', backend: 'iptables', ingressPolicy: 'same-bridge' },
       ],
     };
@@ -211,7 +211,7 @@ export class Networks {
       if (existing) await this.teardown(net, containerId, JSON.parse(existing.config) as Endpoint).catch(() => {});
       const path = await createNetns(ns);
       const args = { containerId, netns: path, ifName: opts.ifName, runtimeConfig: { portMappings: opts.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIP })) } };
-      const list = this.conflist(net);
+      const list = this.conflist(net, opts.ports.length > 0);
       let result: CniResult;
       try {
         result = await addNetwork(list, args);
@@ -283,7 +283,7 @@ export class Networks {
   private async teardown(net: Network, containerId: string, ep: Endpoint): Promise<void> {
     const netns = existsSync(ep.Netns) ? ep.Netns : '';
     const args = { containerId, netns, ifName: ep.IfName, runtimeConfig: { portMappings: ep.Ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIP })) } };
-    await delNetwork(this.conflist(net), args, ep.Result);
+    await delNetwork(this.conflist(net, ep.Ports.length > 0), args, ep.Result);
     // The bridge plugin's DEL finds its masquerade rule through the namespace; without it, by name.
     if (!netns) await deleteRulesMatching((a) => a.join(' ').includes(`id: "${containerId}"`));
   }
