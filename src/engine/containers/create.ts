@@ -120,9 +120,7 @@ function checkNetwork(eng: ContainerEngine, hc: HostConfig, aliases: string[]): 
   }
   if (!ownsNetwork(mode)) {
     if (aliases.length) throw new HakoError('invalid-argument', 'network-scoped aliases are only supported for user-defined networks');
-    if (Object.keys(hc.PortBindings ?? {}).length && mode !== 'none') {
-      // Docker ignores published ports with the host's network (and warns); with none there is nothing to publish on
-    }
+    // Published ports mean nothing here (Docker discards them with the host's network, as hako does).
     return undefined;
   }
   const net = networks(eng).get(mode);
