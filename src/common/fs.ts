@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 
@@ -28,4 +29,14 @@ export function atomicWriteFile(path: string, data: string | Uint8Array, mode = 
 /** Sleeps the thread without spinning (for short waits in synchronous CLI paths). */
 export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Writes BUFS in order with writev, going on after short writes. */
+export async function writeAll(fh: FileHandle, bufs: Uint8Array[]): Promise<void> {
+  let rest = bufs;
+  while (rest.length) {
+    let n = (await fh.writev(rest)).bytesWritten;
+    while (rest.length && n >= rest[0]!.length) n -= rest.shift()!.length;
+    if (n > 0) rest = [rest[0]!.subarray(n), ...rest.slice(1)];
+  }
 }

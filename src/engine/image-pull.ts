@@ -100,6 +100,8 @@ export async function pullImage(svc: ImageService, reference: string, opts: Pull
 
     // Downloads run ahead (a few at once); unpacking follows them in chain order.
     const downloads = new Map<number, BlobDownload>();
+    // A layer still queued is unpacked from its download once it starts: its promise exists now.
+    const started = new Map<number, { promise: Promise<BlobDownload>; resolve: (d: BlobDownload) => void }>();
     const queue: number[] = [];
     for (const [i, desc] of manifest.layers.entries()) {
       svc.meta.addToLease(lease, [chains[i]!]);
@@ -109,6 +111,9 @@ export async function pullImage(svc: ImageService, reference: string, opts: Pull
         say({ id: shortId(desc.digest), status: 'Already exists' });
       } else {
         queue.push(i);
+        let resolve!: (d: BlobDownload) => void;
+        const promise = new Promise<BlobDownload>((r) => (resolve = r));
+        started.set(i, { promise, resolve });
         say({ id: shortId(desc.digest), status: 'Pulling fs layer' });
       }
     }
@@ -126,6 +131,7 @@ export async function pullImage(svc: ImageService, reference: string, opts: Pull
         signal: abort.signal,
       });
       downloads.set(i, d);
+      started.get(i)!.resolve(d);
       d.done.then(
         () => {
           say({ id, status: d.fetched ? 'Download complete' : 'Already exists' });
@@ -139,11 +145,17 @@ export async function pullImage(svc: ImageService, reference: string, opts: Pull
 
     const layers: NewLayer[] = [];
     try {
+      // Every layer unpacks as its bytes arrive, all at once; each is made visible only after its parent.
+      const unpacks: Promise<{ created: boolean; size: number }>[] = [];
       for (const [i, desc] of manifest.layers.entries()) {
-        const layer = await unpackLayer(svc, desc, i, diffIds[i]!, chains, () => downloads.get(i), say);
-        if (layer.created) prepared.push(chains[i]!);
-        layers.push({ chainId: chains[i]!, diffId: diffIds[i]!, size: layer.size });
+        const p = unpackLayer(svc, desc, i, diffIds[i]!, chains, started.get(i)?.promise, say, unpacks[i - 1]);
+        p.then((l) => l.created && prepared.push(chains[i]!), () => {});
+        unpacks.push(p);
       }
+      const settled = await Promise.allSettled(unpacks);
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      settled.forEach((r, i) => layers.push({ chainId: chains[i]!, diffId: diffIds[i]!, size: (r as PromiseFulfilledResult<{ size: number }>).value.size }));
       await Promise.all([...downloads.values()].map((d) => d.done));
     } catch (err) {
       // Stop the other downloads; their partial files stay for a resume.
@@ -213,13 +225,14 @@ async function unpackLayer(
   i: number,
   diffId: string,
   chains: string[],
-  download: () => BlobDownload | undefined,
+  download: Promise<BlobDownload> | undefined,
   emit: (e: PullEvent) => void,
+  parentReady?: Promise<unknown>,
 ): Promise<{ created: boolean; size: number }> {
   const id = shortId(desc.digest);
   const chainId = chains[i]!;
   const prepared = await svc.snapshots.prepareLayer(chainId, chains[i - 1], async (dir, mode) => {
-    const d = download();
+    const d = await download;
     emit({ id, status: 'Extracting' });
     const source = d ? Readable.from(d.follow()) : svc.content.createReadStream(desc.digest);
     const dec = decompress();
@@ -230,7 +243,7 @@ async function unpackLayer(
       throw new HakoError('invalid-argument', `layer ${i} (${desc.digest}) unpacks to ${result.diffId}, but the image config says its diff id is ${diffId}`);
     }
     return result;
-  });
+  }, parentReady);
   emit({ id, status: 'Pull complete' });
   const size = prepared.applied?.size ?? svc.meta.getLayer(chainId)?.size ?? (await svc.uncompressedSize(desc.digest, desc.mediaType).catch(() => 0));
   return { created: prepared.created, size };

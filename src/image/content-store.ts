@@ -3,6 +3,7 @@ import { closeSync, createReadStream, fsyncSync, mkdirSync, openSync, readdirSyn
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HakoError, isErrno, systemError } from '../common/errors.ts';
+import { writeAll } from '../common/fs.ts';
 import { DEFAULT_ALGORITHM, newHash, parseDigest, quote, type Algorithm } from './digest.ts';
 
 /** What the caller knows about a blob before it arrives (from a descriptor). */
@@ -307,23 +308,27 @@ export class BlobWriter {
   }
 
   async write(chunk: Uint8Array | string): Promise<void> {
+    await this.writeMany([typeof chunk === 'string' ? Buffer.from(chunk) : chunk]);
+  }
+
+  /** Several chunks in one writev (a download hands them over a MiB at a time). */
+  async writeMany(chunks: Uint8Array[]): Promise<void> {
     this.checkOpen();
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    const n = chunks.reduce((a, c) => a + c.length, 0);
     const limit = this.expected.size;
-    if (limit !== undefined && this.written + buf.length > limit) {
+    if (limit !== undefined && this.written + n > limit) {
       await this.abort();
       const name = this.expected.digest ? `blob ${this.expected.digest}` : 'blob';
-      throw new ContentMismatchError(`${name}: expected ${limit} bytes, got more`, limit, this.written + buf.length);
+      throw new ContentMismatchError(`${name}: expected ${limit} bytes, got more`, limit, this.written + n);
     }
-    this.hash.update(buf);
+    for (const c of chunks) this.hash.update(c);
     try {
-      let off = 0;
-      while (off < buf.length) off += (await this.handle.write(buf, off, buf.length - off)).bytesWritten;
+      await writeAll(this.handle, chunks);
     } catch (err) {
       await this.abort();
       throw systemError(err, `write ${this.tmp}`);
     }
-    this.written += buf.length;
+    this.written += n;
   }
 
   /** Verifies against what was expected (at open and here), then makes the blob visible. */

@@ -64,16 +64,17 @@ export class BlobDownload {
   async *follow(): AsyncGenerator<Buffer> {
     let handle: FileHandle | undefined;
     let pos = 0;
-    const buf = Buffer.allocUnsafe(1 << 20);
     try {
       for (;;) {
         if (this.failure) throw this.failure;
         if (!handle && (this.file || this.finished)) handle = await this.openForReading();
         if (handle && pos < this.written) {
-          const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, this.written - pos), pos);
+          // A fresh buffer each read, handed on as it is (no copy).
+          const buf = Buffer.allocUnsafe(Math.min(1 << 20, this.written - pos));
+          const { bytesRead } = await handle.read(buf, 0, buf.length, pos);
           if (bytesRead > 0) {
             pos += bytesRead;
-            yield Buffer.from(buf.subarray(0, bytesRead));
+            yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
             continue;
           }
         }
@@ -150,18 +151,34 @@ export class BlobDownload {
         opts.signal?.addEventListener('abort', stop, { once: true });
         // A registry that ignores the range sends everything: skip what we have.
         let skip = res.status === 200 ? from : 0;
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          let c = chunk;
-          if (skip > 0) {
-            const n = Math.min(skip, c.length);
-            skip -= n;
-            c = c.subarray(n);
-            if (!c.length) continue;
-          }
-          await writer.write(c);
+        let batch: Buffer[] = [];
+        let batched = 0;
+        const flush = async () => {
+          if (!batch.length) return;
+          const b = batch;
+          batch = [];
+          batched = 0;
+          await writer.writeMany(b);
           this.written = writer.size;
           this.notify();
           opts.onProgress?.(this.written, this.size);
+        };
+        try {
+          for await (const chunk of res.body as AsyncIterable<Buffer>) {
+            let c = chunk;
+            if (skip > 0) {
+              const n = Math.min(skip, c.length);
+              skip -= n;
+              c = c.subarray(n);
+              if (!c.length) continue;
+            }
+            batch.push(c);
+            batched += c.length;
+            // A MiB at a time: fewer writes; a resume still keeps all that arrived (flushed below).
+            if (batched >= 1 << 20) await flush();
+          }
+        } finally {
+          await flush().catch(() => {});
         }
         opts.signal?.removeEventListener('abort', stop);
         if (writer.size < this.size) throw Object.assign(new Error('aborted'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });

@@ -185,14 +185,26 @@ export class Snapshotter {
    * Makes the layer CHAIN_ID on top of PARENT (which must exist) unless it exists.
    * APPLY fills an empty directory ('overlay') or, for copy, a copy of the parent
    * ('flat'). Safe to call from several processes at once: both succeed, one stays.
+   * PARENT_READY (the parent's own prepareLayer, running meanwhile): an overlay layer
+   * needs nothing of its parent to be unpacked, so it is applied at once and only its
+   * rename waits for the parent; a copy layer starts from the parent, so it waits first.
    */
-  async prepareLayer<T>(chainId: string, parentChainId: string | undefined, apply: (dir: string, mode: ApplyMode) => Promise<T>): Promise<PreparedLayer<T>> {
+  async prepareLayer<T>(
+    chainId: string,
+    parentChainId: string | undefined,
+    apply: (dir: string, mode: ApplyMode) => Promise<T>,
+    parentReady?: Promise<unknown>,
+  ): Promise<PreparedLayer<T>> {
     const driver = await this.driver();
     const final = this.layerPath(driver, chainId);
     const diff = join(final, 'diff');
     if (existsSync(diff)) return { chainId, dir: diff, created: false };
     const parentDiff = parentChainId === undefined ? undefined : join(this.layerPath(driver, parentChainId), 'diff');
-    if (parentDiff && !existsSync(parentDiff)) throw new HakoError('not-found', `parent layer ${parentChainId} of ${chainId} is not prepared`);
+    const checkParent = () => {
+      if (parentDiff && !existsSync(parentDiff)) throw new HakoError('not-found', `parent layer ${parentChainId} of ${chainId} is not prepared`);
+    };
+    if (driver === 'copy' && parentReady) await parentReady;
+    if (driver === 'copy' || !parentReady) checkParent();
 
     const base = this.base(driver);
     for (const d of ['tmp', 'layers', ...(driver === 'overlay' ? ['l'] : [])]) await mkdir(join(base, d), { recursive: true, mode: 0o700 });
@@ -203,6 +215,10 @@ export class Snapshotter {
       if (driver === 'copy' && parentDiff) await copyTree(parentDiff, tmpDiff);
       else await mkdirExact(tmpDiff, 0o755);
       const applied = await apply(tmpDiff, driver === 'overlay' ? 'overlay' : 'flat');
+      if (parentReady && driver === 'overlay') {
+        await parentReady;
+        checkParent();
+      }
       await writeFile(join(tmp, 'parent'), parentChainId ?? '');
       if (driver === 'overlay') {
         link = await createLink(join(base, 'l'), `../layers/${hexOf(chainId)}/diff`);
