@@ -26,7 +26,7 @@ export async function createContainer(eng: ContainerEngine, req: CreateRequest):
   }
   const detail = eng.images.detail(image);
   const id = randomBytes(32).toString('hex');
-  const name = req.name ? validateName(req.name) : generateName((n) => !!eng.meta.resolveContainerByName(n));
+  let name = req.name ? validateName(req.name) : generateName((n) => !!eng.meta.resolveContainerByName(n));
   const hostConfig: HostConfig = { ...defaultHostConfig(), ...req.hostConfig };
   const networks = checkNetwork(eng, hostConfig, req.networkAliases ?? []);
   if (hostConfig.AutoRemove && hostConfig.RestartPolicy.Name && hostConfig.RestartPolicy.Name !== 'no') {
@@ -88,10 +88,17 @@ export async function createContainer(eng: ContainerEngine, req: CreateRequest):
       ...(networks ? { Networks: networks } : {}),
     };
     const created = new Date().toISOString();
-    eng.meta.addContainer(
-      { id, name, imageId: image.id, created, config: JSON.stringify(settings) },
-      mounts.filter((m) => m.Type === 'volume').map((m) => m.Name!),
-    );
+    const vols = mounts.filter((m) => m.Type === 'volume').map((m) => m.Name!);
+    // A generated name another create took meanwhile: draw again (the insert is the real check).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        eng.meta.addContainer({ id, name, imageId: image.id, created, config: JSON.stringify(settings) }, vols);
+        break;
+      } catch (err) {
+        if (req.name || attempt >= 20 || !(err instanceof HakoError && err.code === 'already-exists')) throw err;
+        name = generateName((n) => !!eng.meta.resolveContainerByName(n));
+      }
+    }
     return { id, name, imageId: image.id, created, settings };
   } catch (err) {
     if (layerMade) await eng.images.snapshots.removeContainerLayer(id).catch(() => {});

@@ -6,11 +6,16 @@ const ADJECTIVES = [
   'agile', 'bold', 'brave', 'bright', 'calm', 'clever', 'cool', 'crisp', 'eager', 'fervent',
   'gentle', 'happy', 'jolly', 'keen', 'kind', 'lucid', 'merry', 'modest', 'nimble', 'noble',
   'patient', 'quiet', 'quick', 'serene', 'sharp', 'steady', 'swift', 'tender', 'vivid', 'witty',
+  'amazing', 'busy', 'candid', 'daring', 'dreamy', 'festive', 'focused', 'friendly', 'gallant', 'hopeful',
+  'humble', 'lively', 'loving', 'mystic', 'peaceful', 'pensive', 'plucky', 'proud', 'relaxed', 'romantic',
 ];
 const SURNAMES = [
   'babbage', 'bohr', 'curie', 'darwin', 'dijkstra', 'einstein', 'euler', 'faraday', 'fermi', 'gauss',
   'hopper', 'hypatia', 'kepler', 'knuth', 'lamarr', 'lovelace', 'maxwell', 'meitner', 'newton', 'noether',
   'pascal', 'ritchie', 'shannon', 'tesla', 'thompson', 'torvalds', 'turing', 'volta', 'wozniak', 'yonath',
+  'agnesi', 'banach', 'cantor', 'cerf', 'diffie', 'franklin', 'galois', 'goldberg', 'hamilton', 'hellman',
+  'hodgkin', 'jackson', 'johnson', 'kare', 'khorana', 'lamport', 'liskov', 'mcclintock', 'mirzakhani', 'morse',
+  'nash', 'perlman', 'poincare', 'ramanujan', 'ride', 'sammet', 'snyder', 'swanson', 'tharp', 'wiles',
 ];
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
