@@ -110,6 +110,14 @@ function hakoProcesses(root) {
   });
 }
 
+/** CPU time the whole machine spent (all CPUs, not idle or iowait) so far, in ms, from /proc/stat. */
+function machineCpuMs() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return ((user + nice + system + irq + softirq + steal) * 1000) / CLK_TCK;
+}
+const CLK_TCK = Number(sh('getconf', ['CLK_TCK']).stdout.trim()) || 100;
+
 async function waitUntil(pred, timeoutMs, stepMs = 100) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -225,7 +233,7 @@ function machine() {
     kernel: os.release(),
     os: osRelease,
     cgroup: unified,
-    fs: firstLine(sh('stat', ['-f', '-c', '%T', work]).stdout),
+    fs: firstLine(sh('findmnt', ['-no', 'FSTYPE', '-T', work]).stdout) || firstLine(sh('stat', ['-f', '-c', '%T', work]).stdout),
     versions: {
       hako: `${firstLine(sh(HAKO, ['version']).stdout)} (git ${git}${dirty ? `, ${dirty} files changed in src/ native/` : ''})`,
       node: process.version,
@@ -249,6 +257,7 @@ function machine() {
  */
 async function interleave(scenario, cmds, { warmup, runs }) {
   const samples = Object.fromEntries(cmds.map((c) => [c.name, []]));
+  const cpu = Object.fromEntries(cmds.map((c) => [c.name, []]));
   const failures = Object.fromEntries(cmds.map((c) => [c.name, 0]));
   for (let i = 0; i < warmup + runs; i++) {
     const order = cmds.map((_, k) => cmds[(k + i) % cmds.length]);
@@ -256,7 +265,9 @@ async function interleave(scenario, cmds, { warmup, runs }) {
       if (failures[c.name] >= 3) continue;
       await c.before?.(i);
       const argv = c.argv(i);
+      const cpu0 = machineCpuMs();
       const res = await (c.sw ?? ctx.sw).run(argv[0], argv.slice(1), { env: c.env, timeoutMs: c.timeoutMs });
+      const cpuMs = machineCpuMs() - cpu0;
       const ok = res.status === 0 && (c.check?.(res, i) ?? true);
       await c.after?.(i, res);
       if (!ok) {
@@ -266,12 +277,16 @@ async function interleave(scenario, cmds, { warmup, runs }) {
         ctx.problems.push(msg);
         continue;
       }
-      if (i >= warmup) samples[c.name].push(res.ms);
+      if (i >= warmup) {
+        samples[c.name].push(res.ms);
+        cpu[c.name].push(cpuMs);
+      }
     }
     process.stderr.write(`\rbench: ${scenario}: round ${i + 1}/${warmup + runs}${i < warmup ? ' (warm-up)' : ''}   `);
   }
   process.stderr.write('\n');
-  return Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, { ...stats(xs), failures: failures[k] }]));
+  // cpuMs: CPU time the whole machine used while the command ran (its daemons included).
+  return Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, { ...stats(xs), cpuMs: median(cpu[k]), failures: failures[k] }]));
 }
 
 // ---------------------------------------------------------------------------
@@ -391,7 +406,12 @@ async function scenarioPull(big) {
         sh('sync', []);
       },
       argv: () => [DOCKER, 'pull', ref],
-      check: () => {
+      check: (res) => {
+        // Every run must download every layer: nothing may be left from the previous one.
+        if (/Already exists/.test(res.stdout)) {
+          ctx.problems.push(`pull: docker pull reused layers (the store was not empty): ${short(res.stdout, 300)}`);
+          return false;
+        }
         if (checkedDocker) return true;
         checkedDocker = true;
         return d.docker(['image', 'inspect', ref]).status === 0;
@@ -481,6 +501,7 @@ async function scenarioDensity() {
   const results = { hako: [], docker: [] };
   const failures = { hako: 0, docker: 0 };
   const { warmup, runs } = plan.density;
+  const rounds = [];
   for (let round = 0; round < warmup + runs; round++) {
     const order = round % 2 ? ['docker', 'hako'] : ['hako', 'docker'];
     for (const who of order) {
@@ -492,7 +513,9 @@ async function scenarioDensity() {
           : [DOCKER, ['run', '-d', '--network', 'none', '--name', name, 'busybox', 'sleep', '1000'], { env: d.env }],
       );
       sh('sync', []);
+      const cpu0 = machineCpuMs();
       const res = await ctx.sw.parallel(list, 600_000);
+      const cpuMs = machineCpuMs() - cpu0;
       const bad = res.each.filter((e) => e.status !== 0);
       const ps = who === 'hako' ? hakoIn(ctx.hakoRoot, 'ps', '-q') : d.docker(['ps', '-q']);
       const running = ps.stdout.split('\n').filter(Boolean).length;
@@ -505,6 +528,9 @@ async function scenarioDensity() {
       } else if (round >= warmup) {
         results[who].push(res.ms);
       }
+      // When each CLI returned (ms after the start): shows whether they ran side by side or queued.
+      const ends = res.each.map((e) => e.ms).sort((a, b) => a - b);
+      rounds.push({ round, who, warmup: round < warmup, cpuMs, first: ends[0], p25: ends[Math.floor(n / 4)], median: median(ends), p75: ends[Math.floor((3 * n) / 4)], last: ends[n - 1] });
       // Remove them all (not timed), and let the host settle.
       if (who === 'hako') {
         const ids = hakoIn(ctx.hakoRoot, 'ps', '-aq').stdout.split('\n').filter(Boolean);
@@ -522,7 +548,8 @@ async function scenarioDensity() {
     process.stderr.write(`\rbench: density: round ${round + 1}/${warmup + runs}${round < warmup ? ' (warm-up)' : ''}   `);
   }
   process.stderr.write('\n');
-  details.density = { n, stats: { hako: { ...stats(results.hako), failures: failures.hako }, docker: { ...stats(results.docker), failures: failures.docker } } };
+  const cpuOf = (who) => median(rounds.filter((r) => r.who === who && !r.warmup).map((r) => r.cpuMs));
+  details.density = { n, rounds, stats: { hako: { ...stats(results.hako), cpuMs: cpuOf('hako'), failures: failures.hako }, docker: { ...stats(results.docker), cpuMs: cpuOf('docker'), failures: failures.docker } } };
   rows.push({ scenario: `5. density: ${n} \`run -d\` at once, until all run`, hako: details.density.stats.hako, peer: details.density.stats.docker, peerName: 'docker', unit: 'ms', target: 0.3 });
 }
 
@@ -588,8 +615,22 @@ function markdown(m, evaluated) {
     '',
     'Spread (min … max, n):',
     '',
-    ...evaluated.filter((r) => r.hako && r.peer).map((r) => `- ${r.scenario.trim()}: hako ${fmt(r.hako.min, r.unit)} … ${fmt(r.hako.max, r.unit)} (n=${r.hako.n}); ${r.peerName} ${fmt(r.peer.min, r.unit)} … ${fmt(r.peer.max, r.unit)} (n=${r.peer.n})${r.note ? `; ${r.note}` : ''}`),
+    ...evaluated.filter((r) => r.hako && r.peer).map((r) => {
+      const cpu = (x) => (Number.isFinite(x?.cpuMs) && r.unit === 'ms' ? `, machine CPU ${fmt(x.cpuMs, 'ms')}` : '');
+      return `- ${r.scenario.trim()}: hako ${fmt(r.hako.min, r.unit)} … ${fmt(r.hako.max, r.unit)} (n=${r.hako.n}${cpu(r.hako)}); ${r.peerName} ${fmt(r.peer.min, r.unit)} … ${fmt(r.peer.max, r.unit)} (n=${r.peer.n}${cpu(r.peer)})${r.note ? `; ${r.note}` : ''}`;
+    }),
+    '',
+    'Machine CPU: the CPU time all CPUs spent (user + system, from /proc/stat) while the command ran, its daemons included (dockerd, containerd, shims for Docker); other load on the machine counts too.',
   ];
+  if (details.density) {
+    const d = details.density;
+    const line = (who) => {
+      const rs = d.rounds.filter((r) => r.who === who && !r.warmup);
+      const m = (f) => fmt(median(rs.map((r) => r[f])), 'ms');
+      return `${who}: first CLI back after ${m('first')}, half after ${m('median')}, last after ${m('last')}; machine CPU ${m('cpuMs')}`;
+    };
+    lines.push('', `Density, when the ${d.n} CLIs returned (medians over the rounds): ${line('hako')}; ${line('docker')}.`);
+  }
   if (details.runtime?.note) lines.push('', `Note: ${details.runtime.note}.`);
   if (ctx.problems.length) lines.push('', 'Problems during the run:', '', ...ctx.problems.map((p) => `- ${p.replaceAll('\n', ' ')}`));
   return `${lines.join('\n')}\n`;
@@ -661,7 +702,7 @@ try {
   const m = machine();
   m.hakoHome = dirname(dirname(HAKO));
   m.loadavg = { start: os.loadavg().map((x) => Math.round(x * 100) / 100) };
-  if (m.loadavg.start[0] > m.nproc / 2) log(`warning: load average ${m.loadavg.start[0]} on ${m.nproc} CPUs: something else is running, timings will be noisy`);
+  if (m.loadavg.start[0] > m.nproc) log(`warning: load average ${m.loadavg.start[0]} on ${m.nproc} CPUs: something else is running, timings will be noisy`);
   log(`work dir ${work}; ${m.nproc} CPUs, ${m.memMiB} MiB, Linux ${m.kernel}; ${m.versions.hako}`);
   ctx.sw = new Stopwatch(NODE, join(BENCH, 'lib', 'timer.mjs'), [], work);
 
