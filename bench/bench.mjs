@@ -17,7 +17,8 @@ import { cmdline, comm, memory, mountsUnder, pids, ppid, processesMentioning, sh
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(BENCH, '..');
-const NODE = process.execPath;
+// The Node that runs the stopwatches and the reference rows: hako's own, from the copy below.
+let NODE = process.execPath;
 // hako runs from a copy of the checkout's build taken at the start (see snapshotHako): a
 // rebuild of dist/ during the run (tsc rewrites files in place) cannot break or change it.
 let HAKO = join(REPO, 'bin', 'hako');
@@ -661,7 +662,7 @@ function smokeTest(hako) {
 
 /**
  * WORK/hako-home: bin/, dist/src/, native/build/ and package.json copied, node_modules
- * linked. hako finds everything relative to its dist/ (paths.ts), so this copy is a
+ * hard-linked. hako finds everything relative to its dist/ (paths.ts), so this copy is a
  * complete install. Retried while a concurrent build leaves the copy inconsistent.
  */
 async function snapshotHako() {
@@ -674,7 +675,12 @@ async function snapshotHako() {
     cpSync(join(REPO, 'dist', 'src'), join(home, 'dist', 'src'), { recursive: true });
     cpSync(join(REPO, 'native', 'build'), join(home, 'native', 'build'), { recursive: true, filter: (src) => !src.includes('/obj') });
     cpSync(join(REPO, 'package.json'), join(home, 'package.json'));
-    symlinkSync(join(REPO, 'node_modules'), join(home, 'node_modules'));
+    // node_modules (Node itself, tar-stream) as hard links: an `npm ci` in the checkout
+    // during the run replaces its files, not ours. A symlink where links cannot be made.
+    if (sh('cp', ['-al', join(REPO, 'node_modules'), join(home, 'node_modules')]).status !== 0) {
+      rmSync(join(home, 'node_modules'), { recursive: true, force: true });
+      symlinkSync(join(REPO, 'node_modules'), join(home, 'node_modules'));
+    }
     const broken = smokeTest(join(home, 'bin', 'hako'));
     if (!broken) return home;
     if (attempt >= 5) throw new Error(`hako's build does not work (a build in progress?): ${broken}`);
@@ -695,6 +701,7 @@ try {
     const home = await snapshotHako();
     HAKO = join(home, 'bin', 'hako');
     HAKO_RUNTIME = join(home, 'bin', 'hako-runtime');
+    NODE = join(home, 'node_modules', '.bin', 'node');
   } else {
     const broken = smokeTest(HAKO);
     if (broken) throw new Error(`hako's build does not work (a build in progress?): ${broken}`);
