@@ -2,8 +2,6 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { HakoError } from '../common/errors.ts';
 import { ContentStore } from '../image/content-store.ts';
-import { decompress } from '../image/decompress.ts';
-import { applyLayer } from '../image/layer-apply.ts';
 import { parseImageConfig, parseManifest, type ImageConfig, type ImageManifest } from '../image/manifest.ts';
 import { chainIds } from '../image/digest.ts';
 import { layerCompression } from '../image/media-types.ts';
@@ -84,6 +82,9 @@ export class ImageService {
    * config's diff id is refused (and its directory discarded).
    */
   async unpack(manifest: ImageManifest, config: ImageConfig): Promise<NewLayer[]> {
+    // Loaded here, not at start-up: `run` of an image already unpacked never needs the tar code.
+    const { applyLayer } = await import('../image/layer-apply.ts');
+    const { decompress } = await import('../image/decompress.ts');
     const diffIds = config.rootfs.diff_ids;
     const chains = chainIds(diffIds);
     const layers: NewLayer[] = [];
@@ -106,6 +107,7 @@ export class ImageService {
   /** Bytes of the layer's tar once decompressed. */
   async uncompressedSize(digest: string, mediaType: string): Promise<number> {
     if (layerCompression(mediaType) === 'none') return this.content.size(digest);
+    const { decompress } = await import('../image/decompress.ts');
     let n = 0;
     await pipeline(
       this.content.createReadStream(digest),

@@ -1,5 +1,3 @@
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import { HakoError } from '../common/errors.ts';
 
 /** A published port as the portmap plugin takes it (and as `port`/`ps` show it). */
@@ -80,8 +78,11 @@ function bindAny(protocol: string, hostIP: string): Promise<number> {
 }
 
 /** Binds and closes at once: the port the kernel gave, or an error when it is taken. */
-function tryBind(protocol: string, hostIP: string, port: number): Promise<number> {
+async function tryBind(protocol: string, hostIP: string, port: number): Promise<number> {
   const host = hostIP || '0.0.0.0';
+  // Loaded only when ports are published: most containers never need them.
+  const { createSocket } = await import('node:dgram');
+  const { createServer } = await import('node:net');
   if (protocol === 'udp') {
     return new Promise((resolve, reject) => {
       const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
