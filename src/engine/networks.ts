@@ -8,7 +8,8 @@ import { addNetwork, delNetwork, type CniResult, type NetworkList } from '../net
 import { firstHost, formatSubnet, parseIPv4, parseSubnet, contains } from '../network/ipv4.ts';
 import { createNetns, deleteNetns, netnsPath } from '../network/netns.ts';
 import type { PortMapping } from '../network/ports.ts';
-import { allocateSubnet, claimSubnet, releaseSubnet } from '../network/subnets.ts';
+import { allocateSubnet, allocateSubnet6, claimSubnet, claimSubnet6, releaseSubnet, releaseSubnet6 } from '../network/subnets.ts';
+import { contains6, firstHost6, formatSubnet6, parseIPv6, parseSubnet6, type Subnet6 } from '../network/ipv6.ts';
 import type { MetadataStore, NetworkRow } from '../storage/metadata.ts';
 
 /** A network as the engine keeps it (Docker's network inspect fields it needs). */
@@ -16,6 +17,9 @@ export interface NetworkConfig {
   Driver: 'bridge' | 'host' | 'null';
   Subnet: string;
   Gateway: string;
+  /** with --ipv6: the IPv6 subnet and gateway beside the IPv4 ones */
+  Subnet6?: string;
+  Gateway6?: string;
   Internal: boolean;
   EnableIPv6: boolean;
   /** the Linux bridge: hako0 for the default network of the default data root, else hk-ID */
@@ -37,6 +41,9 @@ export interface Endpoint {
   IPAddress: string;
   IPPrefixLen: number;
   Gateway: string;
+  GlobalIPv6Address?: string;
+  GlobalIPv6PrefixLen?: number;
+  IPv6Gateway?: string;
   MacAddress: string;
   Aliases: string[];
   Ports: PortMapping[];
@@ -95,19 +102,38 @@ export class Networks {
     return toNetwork(row);
   }
 
-  async create(name: string, opts: { subnet?: string; gateway?: string; internal?: boolean; ipv6?: boolean; labels?: Record<string, string>; driver?: string }): Promise<Network> {
+  async create(
+    name: string,
+    opts: { subnet?: string; gateway?: string; subnet6?: string; gateway6?: string; internal?: boolean; ipv6?: boolean; labels?: Record<string, string>; driver?: string },
+  ): Promise<Network> {
     this.ensureBuiltins();
     if (!NAME_RE.test(name)) throw new HakoError('invalid-argument', `invalid network name ${JSON.stringify(name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (BUILTIN.includes(name)) throw new HakoError('invalid-argument', `${name} is a pre-defined network and cannot be created`);
     if (opts.driver && opts.driver !== 'bridge') throw new HakoError('unsupported', `network driver ${opts.driver}: only bridge is supported`);
-    if (opts.ipv6) throw new HakoError('unsupported', '--ipv6: IPv6 networks are not supported by hako yet');
+    if ((opts.subnet6 || opts.gateway6) && !opts.ipv6) throw new HakoError('invalid-argument', 'an IPv6 subnet needs --ipv6');
     if (this.meta.findNetwork(name)) throw new HakoError('already-exists', `network with name ${name} already exists`);
     if (opts.gateway && !opts.subnet) throw new HakoError('invalid-argument', 'a gateway needs a subnet (--subnet)');
     const id = randomBytes(32).toString('hex');
     const claimOwner = `${this.owner} ${id}`;
     const subnet = opts.subnet ? parseSubnet(opts.subnet) : await allocateSubnet(claimOwner, false);
     if (opts.subnet) await claimSubnet(subnet, claimOwner);
+    let subnet6: Subnet6 | undefined;
     try {
+      if (opts.ipv6) {
+        subnet6 = opts.subnet6 ? parseSubnet6(opts.subnet6) : await allocateSubnet6(claimOwner);
+        if (opts.subnet6) await claimSubnet6(subnet6, claimOwner);
+      }
+    } catch (err) {
+      releaseSubnet(subnet, claimOwner);
+      throw err;
+    }
+    try {
+      let gateway6 = subnet6 ? firstHost6(subnet6) : undefined;
+      if (subnet6 && opts.gateway6) {
+        const g = parseIPv6(opts.gateway6);
+        if (g === undefined || !contains6(subnet6, g) || g === subnet6.base) throw new HakoError('invalid-argument', `invalid gateway ${opts.gateway6}: not a host address in ${formatSubnet6(subnet6)}`);
+        gateway6 = opts.gateway6;
+      }
       let gateway = firstHost(subnet);
       if (opts.gateway) {
         const g = parseIPv4(opts.gateway);
@@ -118,8 +144,9 @@ export class Networks {
         Driver: 'bridge',
         Subnet: formatSubnet(subnet),
         Gateway: gateway,
+        ...(subnet6 ? { Subnet6: formatSubnet6(subnet6), Gateway6: gateway6! } : {}),
         Internal: !!opts.internal,
-        EnableIPv6: false,
+        EnableIPv6: !!subnet6,
         Bridge: `hk-${id.slice(0, 12)}`,
         Labels: opts.labels ?? {},
         Options: {},
@@ -128,6 +155,7 @@ export class Networks {
       return { id, name, created: '', config };
     } catch (err) {
       releaseSubnet(subnet, claimOwner);
+      if (subnet6) releaseSubnet6(subnet6, claimOwner);
       throw err;
     }
   }
@@ -140,6 +168,7 @@ export class Networks {
       if (!this.meta.removeNetwork(net.id)) throw new HakoError('in-use', `error while removing network: network ${net.name} id ${net.id} has active endpoints`);
       await this.dropBridge(net);
       releaseSubnet(parseSubnet(net.config.Subnet), `${this.owner} ${net.id}`);
+      if (net.config.Subnet6) releaseSubnet6(parseSubnet6(net.config.Subnet6), `${this.owner} ${net.id}`);
       return net;
     });
   }
@@ -164,8 +193,8 @@ export class Networks {
     const c = net.config;
     const ipam = {
       type: 'host-local',
-      ranges: [[{ subnet: c.Subnet, gateway: c.Gateway }]],
-      ...(c.Internal ? {} : { routes: [{ dst: '0.0.0.0/0' }] }),
+      ranges: [[{ subnet: c.Subnet, gateway: c.Gateway }], ...(c.Subnet6 ? [[{ subnet: c.Subnet6, gateway: c.Gateway6 }]] : [])],
+      ...(c.Internal ? {} : { routes: [{ dst: '0.0.0.0/0' }, ...(c.Subnet6 ? [{ dst: '::/0' }] : [])] }),
       dataDir: join(this.root, 'networks', 'ipam'),
     };
     return {
@@ -219,7 +248,9 @@ export class Networks {
         await delNetwork(list, args, undefined).catch(() => {});
         throw err;
       }
-      const ip = result.ips?.[0];
+      const ip = result.ips?.find((a) => !a.address.includes(':'));
+      const ip6 = result.ips?.find((a) => a.address.includes(':'));
+      const [address6 = '', prefix6 = '0'] = (ip6?.address ?? '').split('/');
       const iface = result.interfaces?.find((i) => i.name === opts.ifName && i.sandbox);
       const [address = '', prefix = '0'] = (ip?.address ?? '').split('/');
       const ep: Endpoint = {
@@ -227,6 +258,7 @@ export class Networks {
         IPAddress: address,
         IPPrefixLen: Number(prefix),
         Gateway: net.config.Internal ? '' : (ip?.gateway ?? ''),
+        ...(ip6 ? { GlobalIPv6Address: address6, GlobalIPv6PrefixLen: Number(prefix6), IPv6Gateway: net.config.Internal ? '' : (ip6.gateway ?? '') } : {}),
         MacAddress: iface?.mac ?? '',
         Aliases: opts.aliases,
         Ports: opts.ports,

@@ -21,13 +21,19 @@ export async function deleteBridge(name: string): Promise<void> {
   await deleteRulesMatching((args) => args.some((a, i) => (a === '-i' || a === '-o') && args[i + 1] === name));
 }
 
-/** Deletes the iptables rules (every table) for which MATCH is true. */
+/** Deletes the iptables and ip6tables rules (every table) for which MATCH is true. */
 export async function deleteRulesMatching(match: (args: string[]) => boolean): Promise<number> {
+  let n = 0;
+  for (const tool of ['iptables', 'ip6tables']) n += await deleteFamilyRules(tool, match);
+  return n;
+}
+
+async function deleteFamilyRules(tool: string, match: (args: string[]) => boolean): Promise<number> {
   let dump: string;
   try {
-    dump = (await run('iptables-save', [], { maxBuffer: 64 << 20 })).stdout;
+    dump = (await run(`${tool}-save`, [], { maxBuffer: 64 << 20 })).stdout;
   } catch {
-    return 0; // no iptables: nothing was written either
+    return 0; // no such tool: nothing was written with it either
   }
   let table = 'filter';
   let n = 0;
@@ -38,7 +44,7 @@ export async function deleteRulesMatching(match: (args: string[]) => boolean): P
     const args = splitRule(line);
     if (!match(args)) continue;
     try {
-      await run('iptables', ['-w', '-t', table, '-D', ...args.slice(1)]);
+      await run(tool, ['-w', '-t', table, '-D', ...args.slice(1)]);
       n++;
       // A per-container chain the rule jumped to (the bridge plugin's CNI-<hash>) goes too.
       const target = args[args.indexOf('-j') + 1];
@@ -48,8 +54,8 @@ export async function deleteRulesMatching(match: (args: string[]) => boolean): P
     }
   }
   for (const [t, chain] of chains) {
-    await run('iptables', ['-w', '-t', t, '-F', chain]).catch(() => {});
-    await run('iptables', ['-w', '-t', t, '-X', chain]).catch(() => {});
+    await run(tool, ['-w', '-t', t, '-F', chain]).catch(() => {});
+    await run(tool, ['-w', '-t', t, '-X', chain]).catch(() => {});
   }
   return n;
 }

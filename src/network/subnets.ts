@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { HakoError, isErrno } from '../common/errors.ts';
 import { deleteBridge } from './bridge.ts';
 import { formatSubnet, overlaps, parseSubnet, type Subnet } from './ipv4.ts';
+import { formatSubnet6, overlaps6, parseSubnet6, pool6, type Subnet6 } from './ipv6.ts';
 
 /**
  * Subnets are host-wide: two data roots (or a data root and the host's own routes) must
@@ -103,4 +104,57 @@ export async function allocateSubnet(owner: string, preferDefault: boolean): Pro
     }
   }
   throw new HakoError('in-use', 'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
+}
+
+/** IPv6 claims: files named v6_<subnet>, the same O_EXCL rule; the host's own v6 routes are not consulted. */
+const file6 = (s: Subnet6) => join(CLAIMS_DIR, `v6_${formatSubnet6(s).replace(/[:/]/g, '_')}`);
+
+export async function claimSubnet6(subnet: Subnet6, owner: string): Promise<void> {
+  mkdirSync(CLAIMS_DIR, { recursive: true, mode: 0o755 });
+  for (const n of readdirSync(CLAIMS_DIR).filter((x) => x.startsWith('v6_'))) {
+    let other: Subnet6;
+    let who = '';
+    try {
+      who = readFileSync(join(CLAIMS_DIR, n), 'utf8');
+      const text = n.slice(3);
+      const cut = text.lastIndexOf('_');
+      other = parseSubnet6(`${text.slice(0, cut).replace(/_/g, ':')}/${text.slice(cut + 1)}`);
+    } catch {
+      continue;
+    }
+    if (!overlaps6(other, subnet)) continue;
+    if (who === owner && other.base === subnet.base && other.bits === subnet.bits) return;
+    if (staleClaim(who)) {
+      rmSync(join(CLAIMS_DIR, n), { force: true });
+      continue;
+    }
+    throw new HakoError('in-use', `subnet ${formatSubnet6(subnet)} overlaps ${formatSubnet6(other)}, already used by another network`);
+  }
+  try {
+    writeFileSync(file6(subnet), owner, { flag: 'wx' });
+  } catch (err) {
+    if (isErrno(err, 'EEXIST') && readFileSync(file6(subnet), 'utf8') === owner) return;
+    if (isErrno(err, 'EEXIST')) throw new HakoError('in-use', `subnet ${formatSubnet6(subnet)} is already used by another network`);
+    throw err;
+  }
+}
+
+export function releaseSubnet6(subnet: Subnet6, owner: string): void {
+  try {
+    if (readFileSync(file6(subnet), 'utf8') === owner) rmSync(file6(subnet), { force: true });
+  } catch {
+    // not claimed
+  }
+}
+
+export async function allocateSubnet6(owner: string): Promise<Subnet6> {
+  for (let n = 0; n < 65536; n++) {
+    try {
+      await claimSubnet6(pool6(n), owner);
+      return pool6(n);
+    } catch (err) {
+      if (!(err instanceof HakoError && err.code === 'in-use')) throw err;
+    }
+  }
+  throw new HakoError('in-use', 'could not find an available IPv6 pool for the network');
 }

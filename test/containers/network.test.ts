@@ -32,7 +32,7 @@ function networkTraces(e: Engine, ids: string[], bridges: string[], subnets: str
   for (const b of bridges) if (links.includes(` ${b}:`) || links.includes(` ${b}@`)) found.push(`link ${b}`);
   const netns = existsSync('/run/netns') ? readdirSync('/run/netns') : [];
   for (const id of ids) if (netns.includes(`hako-${id.slice(0, 12)}`)) found.push(`netns hako-${id.slice(0, 12)}`);
-  const rules = sh('iptables-save', []);
+  const rules = sh('iptables-save', []) + (existsSync('/usr/sbin/ip6tables-save') ? sh('ip6tables-save', []) : '');
   for (const line of rules.split('\n')) {
     if (ids.some((id) => line.includes(id)) || bridges.some((b) => line.includes(b)) || subnets.some((s) => s && line.includes(s.split('/')[0]!.replace(/\.0$/, '.')))) found.push(`rule ${line}`);
     if (line.includes('hako-') && line.includes(e.root)) found.push(`rule ${line}`);
@@ -166,6 +166,27 @@ describe('networking', { skip: why }, () => {
     assert.match(busy.stderr, /has active endpoints/);
   });
 
+  const noIPv6 = readFileSync('/proc/sys/net/ipv6/conf/all/disable_ipv6', 'utf8').trim() === '1' ? 'IPv6 is disabled on this host' : false;
+  test('an --ipv6 network: containers get IPv6 addresses too and reach each other by name over IPv6', { skip: noIPv6 }, () => {
+    e.ok(['network', 'create', '--ipv6', '--subnet', 'fd00:abcd:12::/64', '--subnet', '10.123.46.0/24', 'six']);
+    const v = JSON.parse(e.ok(['network', 'inspect', 'six']))[0];
+    assert.equal(v.EnableIPv6, true);
+    assert.deepEqual(v.IPAM.Config, [{ Subnet: '10.123.46.0/24', Gateway: '10.123.46.1' }, { Subnet: 'fd00:abcd:12::/64', Gateway: 'fd00:abcd:12::1' }]);
+    bridges.push(v.Options['com.docker.network.bridge.name']);
+    subnets.push('10.123.46.0/24', 'fd00:abcd:12::/64');
+    const peer = run(['--name', 'peer6', '--network', 'six', 'busybox', 'sleep', '300']);
+    const ip6 = inspect(peer, '{{.NetworkSettings.GlobalIPv6Address}}');
+    assert.match(ip6, /^fd00:abcd:12::[0-9a-f]+$/);
+    assert.equal(inspect(peer, '{{.NetworkSettings.IPv6Gateway}}'), 'fd00:abcd:12::1');
+    const r = e.hako(['run', '--rm', '--network', 'six', 'busybox', 'ping', '-6', '-c', '1', '-W', '2', 'peer6']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`from ${ip6.replace(/:/g, ':')}`));
+    assert.match(e.ok(['run', '--rm', '--network', 'six', 'busybox', 'ip', '-6', 'route']), /default via fd00:abcd:12::1/);
+    const noFlag = e.hako(['network', 'create', '--subnet', 'fd00:abcd:13::/64', 'six-bad']);
+    assert.equal(noFlag.status, 1);
+    assert.match(noFlag.stderr, /IPv6: add --ipv6/);
+  });
+
   test('--network container:NAME shares its network; none has only lo', () => {
     const target = run(['--name', 'shared', 'busybox', 'sleep', '300']);
     const ip = inspect(target, '{{.NetworkSettings.IPAddress}}');
@@ -193,7 +214,7 @@ describe('networking', { skip: why }, () => {
   test('after removing every container and network, nothing of hako\'s is left', async () => {
     const all = e.ok(['ps', '-aq', '--no-trunc']).split('\n').filter(Boolean);
     if (all.length) e.ok(['rm', '-f', ...all]);
-    for (const n of ['front', 'other', 'inner']) e.ok(['network', 'rm', n]);
+    for (const n of ['front', 'other', 'inner', ...(noIPv6 ? [] : ['six'])]) e.ok(['network', 'rm', n]);
     await sleep(300); // a monitor's last cleanup may still be running
     assert.deepEqual(networkTraces(e, ids, bridges, subnets), []);
     assert.match(e.ok(['network', 'ls', '--format', '{{.Name}}']).trim(), /^bridge\nhost\nnone$/);

@@ -33,7 +33,7 @@ function networkView(eng: ContainerEngine, net: Network): Record<string, unknown
       EndpointID: '',
       MacAddress: m.endpoint.MacAddress,
       IPv4Address: m.endpoint.IPAddress ? `${m.endpoint.IPAddress}/${m.endpoint.IPPrefixLen}` : '',
-      IPv6Address: '',
+      IPv6Address: m.endpoint.GlobalIPv6Address ? `${m.endpoint.GlobalIPv6Address}/${m.endpoint.GlobalIPv6PrefixLen}` : '',
     };
   }
   const c = net.config;
@@ -44,7 +44,7 @@ function networkView(eng: ContainerEngine, net: Network): Record<string, unknown
     Scope: 'local',
     Driver: c.Driver,
     EnableIPv6: c.EnableIPv6,
-    IPAM: { Driver: 'default', Options: {}, Config: c.Subnet ? [{ Subnet: c.Subnet, Gateway: c.Gateway }] : [] },
+    IPAM: { Driver: 'default', Options: {}, Config: [...(c.Subnet ? [{ Subnet: c.Subnet, Gateway: c.Gateway }] : []), ...(c.Subnet6 ? [{ Subnet: c.Subnet6, Gateway: c.Gateway6 }] : [])] },
     Internal: c.Internal,
     Attachable: false,
     Ingress: false,
@@ -88,10 +88,23 @@ export default async function network(args: string[], g: ContainerGlobals): Prom
         },
         { min: 1, max: 1, usage: 'hako network create [OPTIONS] NETWORK' },
       );
-      if ((o.subnet?.length ?? 0) > 1 || (o.gateway?.length ?? 0) > 1) throw new HakoError('unsupported', 'one --subnet and one --gateway per network');
+      // One IPv4 and (with --ipv6) one IPv6 subnet; each gateway goes with the subnet of its family.
+      const v6 = (x: string) => x.includes(':');
+      const subnets = o.subnet ?? [];
+      const gateways = o.gateway ?? [];
+      if (subnets.filter((x) => !v6(x)).length > 1 || subnets.filter(v6).length > 1 || gateways.filter((x) => !v6(x)).length > 1 || gateways.filter(v6).length > 1) {
+        throw new HakoError('unsupported', 'one IPv4 and one IPv6 --subnet (and --gateway) per network');
+      }
+      const subnet = subnets.find((x) => !v6(x));
+      const subnet6 = subnets.find(v6);
+      const gateway = gateways.find((x) => !v6(x));
+      const gateway6 = gateways.find(v6);
+      if (subnet6 && !o.ipv6) throw new HakoError('invalid-argument', `subnet ${subnet6} is IPv6: add --ipv6`);
       const net = await n.create(positionals[0]!, {
-        ...(o.subnet?.[0] ? { subnet: o.subnet[0] } : {}),
-        ...(o.gateway?.[0] ? { gateway: o.gateway[0] } : {}),
+        ...(subnet ? { subnet } : {}),
+        ...(gateway ? { gateway } : {}),
+        ...(subnet6 ? { subnet6 } : {}),
+        ...(gateway6 ? { gateway6 } : {}),
         internal: !!o.internal,
         ipv6: !!o.ipv6,
         labels: keyValues(o.label),

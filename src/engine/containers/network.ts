@@ -109,15 +109,19 @@ export function peerLines(eng: ContainerEngine, c: Container): string[] {
   const n = networks(eng);
   const lines: string[] = [];
   const mine = n.endpointsOf(c.id);
-  for (const { endpoint } of mine) if (endpoint.IPAddress) lines.push(`${endpoint.IPAddress}\t${c.settings.Config.Hostname}`);
+  for (const { endpoint } of mine) {
+    if (endpoint.IPAddress) lines.push(`${endpoint.IPAddress}\t${c.settings.Config.Hostname}`);
+    if (endpoint.GlobalIPv6Address) lines.push(`${endpoint.GlobalIPv6Address}\t${c.settings.Config.Hostname}`);
+  }
   for (const { network } of mine) {
     if (network.name === 'bridge') continue;
     for (const m of n.members(network)) {
       if (m.containerId === c.id || !m.endpoint.IPAddress) continue;
       const peer = eng.get(m.containerId);
       if (!peer) continue;
-      const names = [peer.name, ...m.endpoint.Aliases, peer.id.slice(0, 12)];
-      lines.push(`${m.endpoint.IPAddress}\t${[...new Set(names)].join(' ')}`);
+      const names = [...new Set([peer.name, ...m.endpoint.Aliases, peer.id.slice(0, 12)])].join(' ');
+      lines.push(`${m.endpoint.IPAddress}\t${names}`);
+      if (m.endpoint.GlobalIPv6Address) lines.push(`${m.endpoint.GlobalIPv6Address}\t${names}`);
     }
   }
   return lines;
@@ -140,6 +144,9 @@ export function networkSettings(eng: ContainerEngine, c: Container, pid: number)
       Gateway: endpoint.Gateway,
       IPAddress: endpoint.IPAddress,
       IPPrefixLen: endpoint.IPPrefixLen,
+      IPv6Gateway: endpoint.IPv6Gateway ?? '',
+      GlobalIPv6Address: endpoint.GlobalIPv6Address ?? '',
+      GlobalIPv6PrefixLen: endpoint.GlobalIPv6PrefixLen ?? 0,
       MacAddress: endpoint.MacAddress,
     };
   }
@@ -156,6 +163,9 @@ export function networkSettings(eng: ContainerEngine, c: Container, pid: number)
     Gateway: primary?.Gateway ?? '',
     IPAddress: primary?.IPAddress ?? '',
     IPPrefixLen: primary?.IPPrefixLen ?? 0,
+    IPv6Gateway: primary?.IPv6Gateway ?? '',
+    GlobalIPv6Address: primary?.GlobalIPv6Address ?? '',
+    GlobalIPv6PrefixLen: primary?.GlobalIPv6PrefixLen ?? 0,
     MacAddress: primary?.MacAddress ?? '',
     Networks: nets,
   };
