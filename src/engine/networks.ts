@@ -306,12 +306,6 @@ export class Networks {
     if (first) throw first;
   }
 
-  /** After a crash or a container that exited on its own: endpoints of containers that do not run are torn down. */
-  async reconcile(isRunning: (containerId: string) => boolean): Promise<void> {
-    const stale = new Set(this.meta.endpoints().filter((e) => !isRunning(e.containerId)).map((e) => e.containerId));
-    for (const id of stale) await this.detachAll(id).catch(() => {});
-  }
-
   private async teardown(net: Network, containerId: string, ep: Endpoint): Promise<void> {
     const netns = existsSync(ep.Netns) ? ep.Netns : '';
     const args = { containerId, netns, ifName: ep.IfName, runtimeConfig: { portMappings: ep.Ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIP })) } };

@@ -4,6 +4,7 @@ import { reconcileNetworks } from '../../engine/containers/network.ts';
 import { dataRoot } from '../../engine/store-paths.ts';
 import { errorText } from '../image/index.ts';
 import { err, out } from '../output.ts';
+import { compileFormat } from '../docker-args.ts';
 
 export interface ContainerGlobals {
   eng: ContainerEngine;
@@ -110,5 +111,27 @@ export async function eachContainer(g: ContainerGlobals, refs: string[], fn: (re
       status = 1;
     }
   }
+  return status;
+}
+
+/**
+ * Docker's inspect output for each ref: a JSON array, or one line per object with -f.
+ * A ref that fails is reported on stderr and makes the status 1; the others still print.
+ */
+export async function inspectEach(refs: string[], view: (ref: string) => unknown, format: string | undefined): Promise<number> {
+  const found: unknown[] = [];
+  let status = 0;
+  for (const ref of refs) {
+    try {
+      found.push(await view(ref));
+    } catch (e) {
+      err(`hako: ${errorText(e)}\n`);
+      status = 1;
+    }
+  }
+  if (format) {
+    const { render } = compileFormat(format);
+    out(found.map((f) => `${render(f)}\n`).join(''));
+  } else out(`${JSON.stringify(found, null, 4)}\n`);
   return status;
 }

@@ -1,10 +1,7 @@
 import { parseVerb } from '../args.ts';
 import { HakoError } from '../../common/errors.ts';
-import { compileFormat } from '../docker-args.ts';
 import { inspectContainer } from '../../engine/containers/inspect.ts';
-import { err, out } from '../output.ts';
-import { errorText } from '../image/index.ts';
-import type { ContainerGlobals } from './index.ts';
+import { inspectEach, type ContainerGlobals } from './index.ts';
 
 /** `inspect [-f FORMAT] [--type container|image|volume] NAME...`: containers first, then images, as Docker. */
 export default async function inspect(args: string[], g: ContainerGlobals): Promise<number> {
@@ -14,21 +11,7 @@ export default async function inspect(args: string[], g: ContainerGlobals): Prom
     { format: { type: 'string', short: 'f' }, type: { type: 'string' }, size: { type: 'boolean', short: 's' } },
     { min: 1, max: Infinity, usage: 'hako inspect [OPTIONS] NAME|ID [NAME|ID...]' },
   );
-  const results: unknown[] = [];
-  let status = 0;
-  for (const ref of positionals) {
-    try {
-      results.push(await inspectOne(g, ref, o.type));
-    } catch (e) {
-      err(`hako: ${errorText(e)}\n`);
-      status = 1;
-    }
-  }
-  if (o.format) {
-    const { render } = compileFormat(o.format);
-    out(results.map((r) => `${render(r)}\n`).join(''));
-  } else out(`${JSON.stringify(results, null, 4)}\n`);
-  return status;
+  return inspectEach(positionals, (ref) => inspectOne(g, ref, o.type), o.format);
 }
 
 async function inspectOne(g: ContainerGlobals, ref: string, type: string | undefined): Promise<unknown> {

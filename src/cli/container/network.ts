@@ -1,12 +1,12 @@
 import { parseVerb } from '../args.ts';
 import { HakoError } from '../../common/errors.ts';
-import { compileFormat, dockerTable, formatRows } from '../docker-args.ts';
+import { dockerTable, formatRows } from '../docker-args.ts';
 import { attachOne, detachOne, networks, ownsNetwork } from '../../engine/containers/network.ts';
 import type { ContainerEngine } from '../../engine/containers/engine.ts';
 import { BUILTIN, type Network } from '../../engine/networks.ts';
 import { err, out } from '../output.ts';
 import { errorText } from '../image/index.ts';
-import type { ContainerGlobals } from './index.ts';
+import { inspectEach, type ContainerGlobals } from './index.ts';
 
 const USAGE = `Usage: hako network COMMAND
 
@@ -145,26 +145,11 @@ export default async function network(args: string[], g: ContainerGlobals): Prom
     }
     case 'inspect': {
       const { values: o, positionals } = parseVerb('network inspect', rest, { format: { type: 'string', short: 'f' } }, { min: 1, max: Infinity, usage: 'hako network inspect [OPTIONS] NETWORK [NETWORK...]' });
-      const found: unknown[] = [];
-      let status = 0;
-      for (const ref of positionals) {
-        try {
-          found.push(networkView(g.eng, n.get(ref)));
-        } catch (e) {
-          err(`hako: ${errorText(e)}\n`);
-          status = 1;
-        }
-      }
-      if (o.format) {
-        const { render } = compileFormat(o.format);
-        out(found.map((f) => `${render(f)}\n`).join(''));
-      } else out(`${JSON.stringify(found, null, 4)}\n`);
-      return status;
+      return inspectEach(positionals, (ref) => networkView(g.eng, n.get(ref)), o.format);
     }
     case 'rm':
     case 'remove': {
       const { positionals } = parseVerb('network rm', rest, { force: { type: 'boolean', short: 'f' } }, { min: 1, max: Infinity, usage: 'hako network rm NETWORK [NETWORK...]' });
-      await reconcile(g.eng);
       let status = 0;
       for (const ref of positionals) {
         try {
@@ -184,7 +169,6 @@ export default async function network(args: string[], g: ContainerGlobals): Prom
     }
     case 'prune': {
       parseVerb('network prune', rest, { force: { type: 'boolean', short: 'f' }, filter: { type: 'string', multiple: true } }, { min: 0, max: 0, usage: 'hako network prune [OPTIONS]' });
-      await reconcile(g.eng);
       const removed: string[] = [];
       for (const net of n.list()) {
         if (!isUnused(g.eng, net)) continue;
@@ -223,11 +207,3 @@ export default async function network(args: string[], g: ContainerGlobals): Prom
   }
 }
 
-async function reconcile(eng: ContainerEngine): Promise<void> {
-  await networks(eng).reconcile((id) => {
-    const c = eng.get(id);
-    if (!c) return false;
-    const st = eng.state(c);
-    return st.Running || st.Restarting || st.Paused;
-  });
-}

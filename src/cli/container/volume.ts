@@ -1,11 +1,11 @@
 import { parseVerb } from '../args.ts';
 import { HakoError } from '../../common/errors.ts';
-import { compileFormat, dockerTable, formatRows } from '../docker-args.ts';
+import { dockerTable, formatRows } from '../docker-args.ts';
 import type { ContainerEngine } from '../../engine/containers/engine.ts';
 import { Volumes } from '../../engine/volumes.ts';
 import { err, out } from '../output.ts';
 import { errorText } from '../image/index.ts';
-import type { ContainerGlobals } from './index.ts';
+import { inspectEach, type ContainerGlobals } from './index.ts';
 
 const USAGE = `Usage: hako volume COMMAND
 
@@ -91,21 +91,7 @@ export default async function volume(args: string[], g: ContainerGlobals): Promi
     }
     case 'inspect': {
       const { values: o, positionals } = parseVerb('volume inspect', rest, { format: { type: 'string', short: 'f' } }, { min: 1, max: Infinity, usage: 'hako volume inspect [OPTIONS] VOLUME [VOLUME...]' });
-      const found: unknown[] = [];
-      let status = 0;
-      for (const n of positionals) {
-        try {
-          found.push(volumeView(g.eng, n));
-        } catch (e) {
-          err(`hako: ${errorText(e)}\n`);
-          status = 1;
-        }
-      }
-      if (o.format) {
-        const { render } = compileFormat(o.format);
-        out(found.map((f) => `${render(f)}\n`).join(''));
-      } else out(`${JSON.stringify(found, null, 4)}\n`);
-      return status;
+      return inspectEach(positionals, (n) => volumeView(g.eng, n), o.format);
     }
     case 'rm':
     case 'remove': {

@@ -45,16 +45,13 @@ export async function attachNetworks(eng: ContainerEngine, c: Container): Promis
   }
   const n = networks(eng);
   await reconcileNetworks(eng, c.id);
-  const attached: string[] = [];
   try {
     for (const [i, name] of names.entries()) {
       const host = c.settings.HostConfig;
       const already = n.endpointsOf(c.id).find((e) => e.network.name === name);
       const ports: PortMapping[] =
         i === 0 && !already ? await resolvePorts(host.PortBindings ?? {}, host.PublishAllPorts ?? false, c.settings.Config.ExposedPorts, n.publishedPorts()) : (already?.endpoint.Ports ?? []);
-      const ep = await n.attach(c.id, name, { ifName: `eth${i}`, aliases: nets[name]!.Aliases, ports });
-      attached.push(name);
-      void ep;
+      await n.attach(c.id, name, { ifName: `eth${i}`, aliases: nets[name]!.Aliases, ports });
     }
   } catch (err) {
     await n.detachAll(c.id).catch(() => {});
